@@ -1,0 +1,1 @@
+//! Connection tracking and per-packet TCP analysis.
