@@ -1,1 +1,94 @@
-fn main() {}
+//! tcpsleuth: finds why a TCP connection misbehaved, from packet captures.
+//!
+//! The binary only connects the stages: flags → pipeline (capture → decode → analyze) →
+//! printer → exit code. Exit codes: 0 ok (a truncated capture is a warning), 1 an input could
+//! not be analysed (unreadable, not a capture, or damaged mid-file: what was readable is still
+//! printed), 2 usage error.
+
+mod args;
+mod output;
+mod pipeline;
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use args::{Cli, Command, ConnectionsFormat, PacketsFormat};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(code) => code,
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("tcpsleuth: error: {err:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
+    let stdout = io::stdout().lock();
+    let mut out = io::BufWriter::with_capacity(1 << 16, stdout);
+    let mut failed = false;
+    match &cli.command {
+        Command::Packets { captures, format } => {
+            for path in captures {
+                let mut printer = output::PacketPrinter::new(*format);
+                if matches!(format, PacketsFormat::Table) && captures.len() > 1 {
+                    writeln!(out, "== {}", path.display())?;
+                }
+                let outcome = pipeline::run(path, |event| printer.packet(&mut out, event))?;
+                failed |= report_damage(&outcome);
+            }
+        }
+        Command::Connections { captures, format } => {
+            let mut all = Vec::new();
+            for path in captures {
+                let outcome = pipeline::run(path, |_| Ok(()))?;
+                failed |= report_damage(&outcome);
+                all.push((path.clone(), outcome));
+            }
+            match format {
+                ConnectionsFormat::Json => output::connections_json(&mut out, &all)?,
+                ConnectionsFormat::Table => output::connections_table(&mut out, &all)?,
+            }
+        }
+    }
+    out.flush()?;
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Prints a capture's damage to stderr; returns true when it makes the run a failure.
+fn report_damage(outcome: &pipeline::Outcome) -> bool {
+    match &outcome.damage {
+        None => false,
+        Some(err) if err.is_truncation() => {
+            eprintln!(
+                "tcpsleuth: warning: {err}; the {} frames before it were analysed",
+                outcome.counts.frames
+            );
+            false
+        }
+        Some(err) => {
+            eprintln!(
+                "tcpsleuth: error: {err}; the {} frames before it were analysed",
+                outcome.counts.frames
+            );
+            true
+        }
+    }
+}

@@ -1,0 +1,340 @@
+//! Printers for the `packets` and `connections` commands.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+
+use serde::Serialize;
+use tcpsleuth_analyze::ConnectionSummary;
+use tcpsleuth_decode::TcpFlags;
+
+use crate::args::PacketsFormat;
+use crate::pipeline::{Outcome, TcpEvent, TcpKind};
+
+/// One line of `packets --format jsonl`. This is a contract (docs/json.md): fields are only
+/// added, never renamed; optional fields are omitted where tshark shows nothing.
+#[derive(Serialize)]
+struct PacketLine<'a> {
+    frame: u64,
+    /// Seconds since the first frame of the capture.
+    time: f64,
+    stream: u32,
+    src: SocketAddr,
+    dst: SocketAddr,
+    seq: u32,
+    ack: u32,
+    len: u32,
+    window: u64,
+    tcp_flags: &'a str,
+    flags: Vec<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dup_ack_num: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dup_ack_frame: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    acks_frame: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ack_rtt: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    initial_rtt: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bytes_in_flight: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    push_bytes_sent: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rto: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rto_frame: Option<u64>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    icmp_quote: bool,
+}
+
+pub struct PacketPrinter {
+    format: PacketsFormat,
+    header_done: bool,
+    flag_text: String,
+}
+
+impl PacketPrinter {
+    pub fn new(format: PacketsFormat) -> PacketPrinter {
+        PacketPrinter {
+            format,
+            header_done: false,
+            flag_text: String::with_capacity(32),
+        }
+    }
+
+    pub fn packet(&mut self, out: &mut impl Write, event: &TcpEvent<'_>) -> anyhow::Result<()> {
+        let seg = event.segment;
+        tcp_flag_text(seg.flags, &mut self.flag_text);
+        let time = secs(event.frame.timestamp_ns.saturating_sub(event.first_time_ns));
+        let src = SocketAddr::new(seg.src, seg.src_port);
+        let dst = SocketAddr::new(seg.dst, seg.dst_port);
+        match self.format {
+            PacketsFormat::Jsonl => {
+                let a = event.analysis;
+                let line = PacketLine {
+                    frame: event.frame.number,
+                    time,
+                    stream: event.stream,
+                    src,
+                    dst,
+                    seq: a.map_or(seg.seq, |a| a.rel_seq),
+                    ack: a.map_or(seg.ack, |a| a.rel_ack),
+                    len: seg.payload_len,
+                    window: a.map_or(u64::from(seg.window), |a| a.window),
+                    tcp_flags: &self.flag_text,
+                    flags: a.map(|a| a.flags.names().collect()).unwrap_or_default(),
+                    dup_ack_num: a.and_then(|a| a.dup_ack).map(|d| d.0),
+                    dup_ack_frame: a.and_then(|a| a.dup_ack).map(|d| d.1),
+                    acks_frame: a.and_then(|a| a.acks_frame),
+                    ack_rtt: a.and_then(|a| a.ack_rtt_ns).map(secs),
+                    initial_rtt: a.and_then(|a| a.initial_rtt_ns).map(secs),
+                    bytes_in_flight: a.and_then(|a| a.bytes_in_flight),
+                    push_bytes_sent: a.and_then(|a| a.push_bytes_sent),
+                    rto: a.and_then(|a| a.rto).map(|r| secs(r.0)),
+                    rto_frame: a.and_then(|a| a.rto).map(|r| r.1),
+                    icmp_quote: event.kind == TcpKind::IcmpQuote,
+                };
+                serde_json::to_writer(&mut *out, &line)?;
+                out.write_all(b"\n")?;
+            }
+            PacketsFormat::Table => {
+                if !self.header_done {
+                    writeln!(
+                        out,
+                        "{:>7} {:>12} {:>6}  {:<45} {:<9} {:>10} {:>10} {:>6} {:>8}  analysis",
+                        "frame",
+                        "time",
+                        "stream",
+                        "src -> dst",
+                        "flags",
+                        "seq",
+                        "ack",
+                        "len",
+                        "win"
+                    )?;
+                    self.header_done = true;
+                }
+                let endpoints = format!("{src} -> {dst}");
+                let (seq, ack, win, analysis) = match event.analysis {
+                    Some(a) => (a.rel_seq, a.rel_ack, a.window, a.flags.to_string()),
+                    None if event.kind == TcpKind::IcmpQuote => (
+                        seg.seq,
+                        seg.ack,
+                        u64::from(seg.window),
+                        "(quoted in ICMP error)".into(),
+                    ),
+                    None => (
+                        seg.seq,
+                        seg.ack,
+                        u64::from(seg.window),
+                        "(malformed header)".into(),
+                    ),
+                };
+                let dup = event
+                    .analysis
+                    .and_then(|a| a.dup_ack)
+                    .map(|(n, f)| format!(" #{n} of {f}"))
+                    .unwrap_or_default();
+                writeln!(
+                    out,
+                    "{:>7} {:>12.6} {:>6}  {:<45} {:<9} {:>10} {:>10} {:>6} {:>8}  {}{}",
+                    event.frame.number,
+                    time,
+                    event.stream,
+                    endpoints,
+                    self.flag_text,
+                    seq,
+                    ack,
+                    seg.payload_len,
+                    win,
+                    analysis,
+                    dup
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Flag letters in Wireshark's order of importance: SYN, ACK, FIN, RST, PSH, URG, ECE, CWR.
+fn tcp_flag_text(flags: TcpFlags, text: &mut String) {
+    text.clear();
+    for (bit, name) in [
+        (TcpFlags::SYN, "SYN"),
+        (TcpFlags::FIN, "FIN"),
+        (TcpFlags::RST, "RST"),
+        (TcpFlags::PSH, "PSH"),
+        (TcpFlags::ACK, "ACK"),
+        (TcpFlags::URG, "URG"),
+        (TcpFlags::ECE, "ECE"),
+        (TcpFlags::CWR, "CWR"),
+    ] {
+        if flags.has(bit) {
+            if !text.is_empty() {
+                text.push(',');
+            }
+            text.push_str(name);
+        }
+    }
+}
+
+fn secs(ns: i64) -> f64 {
+    ns as f64 / 1e9
+}
+
+#[derive(Serialize)]
+struct CaptureSummary {
+    file: String,
+    frames: u64,
+    tcp_frames: u64,
+    icmp_quoting_tcp: u64,
+    ipv4_fragments_not_reassembled: u64,
+    other_frames: u64,
+    malformed_frames: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    damage: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ConnectionsDocument {
+    captures: Vec<CaptureSummary>,
+    connections: Vec<ConnectionRow>,
+}
+
+#[derive(Serialize)]
+struct ConnectionRow {
+    /// Index of the capture in `captures` this connection comes from.
+    capture: usize,
+    #[serde(flatten)]
+    summary: ConnectionSummary,
+}
+
+pub fn connections_json(out: &mut impl Write, all: &[(PathBuf, Outcome)]) -> anyhow::Result<()> {
+    let captures = all
+        .iter()
+        .map(|(path, o)| CaptureSummary {
+            file: path.display().to_string(),
+            frames: o.counts.frames,
+            tcp_frames: o.counts.tcp,
+            icmp_quoting_tcp: o.counts.icmp_quotes,
+            ipv4_fragments_not_reassembled: o.counts.fragments,
+            other_frames: o.counts.not_tcp,
+            malformed_frames: o.counts.malformed,
+            damage: o.damage.as_ref().map(ToString::to_string),
+        })
+        .collect();
+    let connections = all
+        .iter()
+        .enumerate()
+        .flat_map(|(capture, (_, o))| {
+            o.analyzer
+                .summaries()
+                .map(move |summary| ConnectionRow { capture, summary })
+        })
+        .collect();
+    serde_json::to_writer_pretty(
+        &mut *out,
+        &ConnectionsDocument {
+            captures,
+            connections,
+        },
+    )?;
+    out.write_all(b"\n")?;
+    Ok(())
+}
+
+pub fn connections_table(out: &mut impl Write, all: &[(PathBuf, Outcome)]) -> anyhow::Result<()> {
+    for (path, o) in all {
+        let c = &o.counts;
+        writeln!(
+            out,
+            "{}: {} frames, {} TCP, {} connections{}",
+            path.display(),
+            c.frames,
+            c.tcp,
+            o.analyzer.stream_count(),
+            if c.fragments > 0 {
+                format!(", {} IPv4 fragments (not reassembled)", c.fragments)
+            } else {
+                String::new()
+            }
+        )?;
+        writeln!(
+            out,
+            "{:>6}  {:<47} {:>13} {:>17} {:>9} {:>9}  {:<12} flags",
+            "stream", "client -> server", "packets c/s", "payload c/s", "duration", "rtt", "end"
+        )?;
+        for s in o.analyzer.summaries() {
+            let endpoints = format!(
+                "{} -> {}",
+                endpoint(&s.client.ip, s.client.port),
+                endpoint(&s.server.ip, s.server.port)
+            );
+            let packets = format!(
+                "{}/{}",
+                s.client_to_server.packets, s.server_to_client.packets
+            );
+            let payload = format!(
+                "{}/{}",
+                human_bytes(s.client_to_server.payload_bytes),
+                human_bytes(s.server_to_client.payload_bytes)
+            );
+            let rtt = s
+                .handshake
+                .rtt
+                .map(|r| format!("{:.3}ms", r * 1e3))
+                .unwrap_or_else(|| "-".into());
+            let end = match (&s.close.rst, s.close.fin.first()) {
+                (Some(rst), _) => format!("RST {} #{}", rst.from, rst.frame),
+                (None, Some(fin)) => format!("FIN {}", fin.from),
+                (None, None) => "open".into(),
+            };
+            writeln!(
+                out,
+                "{:>6}  {:<47} {:>13} {:>17} {:>8.3}s {:>9}  {:<12} {}",
+                s.stream,
+                endpoints,
+                packets,
+                payload,
+                s.duration,
+                rtt,
+                end,
+                flag_counts(&s.flags)
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn endpoint(ip: &str, port: u16) -> String {
+    match ip.parse::<IpAddr>() {
+        Ok(addr) => SocketAddr::new(addr, port).to_string(),
+        Err(_) => format!("{ip}:{port}"),
+    }
+}
+
+fn flag_counts(flags: &BTreeMap<&'static str, u32>) -> String {
+    flags
+        .iter()
+        .map(|(name, n)| format!("{name}={n}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "kB", "MB", "GB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit + 1 < UNITS.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n}B")
+    } else {
+        format!("{value:.1}{}", UNITS[unit])
+    }
+}
