@@ -48,6 +48,10 @@ struct PacketLine<'a> {
     rto_frame: Option<u64>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     icmp_quote: bool,
+    /// tcpsleuth's verdict where tshark 4.0's flag is demonstrably wrong
+    /// (docs/tshark-differences.md); absent when they agree.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    corrected: Option<&'static str>,
 }
 
 pub struct PacketPrinter {
@@ -96,6 +100,7 @@ impl PacketPrinter {
                     rto: a.and_then(|a| a.rto).map(|r| secs(r.0)),
                     rto_frame: a.and_then(|a| a.rto).map(|r| r.1),
                     icmp_quote: event.kind == TcpKind::IcmpQuote,
+                    corrected: a.and_then(|a| a.corrected).map(|c| c.name()),
                 };
                 serde_json::to_writer(&mut *out, &line)?;
                 out.write_all(b"\n")?;

@@ -6,6 +6,7 @@ use tcpsleuth_decode::{Segment, TcpFlags};
 use crate::conversation::{flow_index, ConversationTable, Endpoint};
 use crate::flags::AnalysisFlags;
 use crate::flow::{Flow, WSCALE_NONE, WSCALE_UNKNOWN};
+use crate::judgement::{self, Correction, Scoreboard};
 use crate::sequence::{self, SegmentFacts};
 use crate::summary::{ConnectionStats, ConnectionSummary};
 
@@ -34,6 +35,9 @@ pub struct PacketAnalysis {
     pub window: u64,
     /// `tcp.completeness` as single-pass tshark shows it: the value before this frame.
     pub completeness: u8,
+    /// tcpsleuth's own verdict where tshark's flags are demonstrably wrong (see
+    /// `judgement`); `flags` stay tshark-compatible.
+    pub corrected: Option<Correction>,
 }
 
 struct Conversation {
@@ -41,6 +45,8 @@ struct Conversation {
     mru_syn_time: i64,
     irtt_ns: i64,
     completeness: u8,
+    /// Evidence for the corrected judgements, per flow.
+    boards: [Scoreboard; 2],
     stats: ConnectionStats,
 }
 
@@ -68,6 +74,7 @@ impl Analyzer {
             mru_syn_time: 0,
             irtt_ns: 0,
             completeness: 0,
+            boards: Default::default(),
             stats: ConnectionStats::new(stream, src, dst, time_ns),
         });
         self.table.insert(src, dst, stream);
@@ -181,7 +188,24 @@ impl Analyzer {
             flags,
             window: seg.window,
         };
+        let nextseq_before = fwd.nextseq;
         let mut result = sequence::analyze(fwd, rev, conv.irtt_ns, &facts);
+        let corrected = judgement::judge(
+            &conv.boards[fwd_index],
+            seg.seq,
+            seg.payload_len,
+            result.flags,
+        );
+        if !flags.rst() {
+            let end = seg.seq.wrapping_add(seg.payload_len);
+            judgement::record_segment(&mut conv.boards[fwd_index], nextseq_before, seg.seq, end);
+        }
+        judgement::record_ack(
+            &mut conv.boards[1 - fwd_index],
+            seg.ack,
+            flags.ack(),
+            seg.options.sack.as_slice(),
+        );
         if reused {
             result.flags.set(AnalysisFlags::REUSED_PORTS);
             result.has_record = true;
@@ -243,6 +267,7 @@ impl Analyzer {
             rel_ack,
             window,
             completeness,
+            corrected,
         };
         conv.stats.record(
             frame,

@@ -8,6 +8,7 @@ mod analyzer;
 mod conversation;
 mod flags;
 mod flow;
+mod judgement;
 mod seq;
 mod sequence;
 mod summary;
@@ -15,6 +16,7 @@ mod summary;
 pub use analyzer::{Analyzer, PacketAnalysis};
 pub use conversation::Endpoint;
 pub use flags::AnalysisFlags;
+pub use judgement::Correction;
 pub use summary::{
     CloseSummary, ConnectionSummary, DirectionSummary, EndpointSummary, HandshakeSummary,
     OptionsSummary, RoleBasis, RttSummary,
