@@ -47,18 +47,26 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
                 if matches!(format, PacketsFormat::Table) && captures.len() > 1 {
                     writeln!(out, "== {}", path.display())?;
                 }
-                let outcome = pipeline::run(path, |event| printer.packet(&mut out, event))?;
-                failed |= report_damage(&outcome);
+                match pipeline::run(path, |event| printer.packet(&mut out, event))? {
+                    Ok(outcome) => failed |= report_damage(&outcome),
+                    Err(unreadable) => failed |= report_unreadable(&unreadable),
+                }
             }
         }
         Command::Connections { captures, format } => {
             let mut all = Vec::new();
             for path in captures {
-                let outcome = pipeline::run(path, |_| Ok(()))?;
-                failed |= report_damage(&outcome);
-                all.push((path.clone(), outcome));
+                match pipeline::run(path, |_| Ok(()))? {
+                    Ok(outcome) => {
+                        failed |= report_damage(&outcome);
+                        all.push((path.clone(), outcome));
+                    }
+                    Err(unreadable) => failed |= report_unreadable(&unreadable),
+                }
             }
             match format {
+                // Nothing readable: the errors on stderr are the whole answer.
+                _ if all.is_empty() => {}
                 ConnectionsFormat::Json => output::connections_json(&mut out, &all)?,
                 ConnectionsFormat::Table => output::connections_table(&mut out, &all)?,
             }
@@ -72,22 +80,22 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// One capture that cannot be opened does not stop the others; the run fails at the end.
+fn report_unreadable(err: &tcpsleuth_capture::CaptureError) -> bool {
+    eprintln!("tcpsleuth: error: {err}");
+    true
+}
+
 /// Prints a capture's damage to stderr; returns true when it makes the run a failure.
 fn report_damage(outcome: &pipeline::Outcome) -> bool {
     match &outcome.damage {
         None => false,
         Some(err) if err.is_truncation() => {
-            eprintln!(
-                "tcpsleuth: warning: {err}; the {} frames before it were analysed",
-                outcome.counts.frames
-            );
+            eprintln!("tcpsleuth: warning: {err}; the frames before it were analysed");
             false
         }
         Some(err) => {
-            eprintln!(
-                "tcpsleuth: error: {err}; the {} frames before it were analysed",
-                outcome.counts.frames
-            );
+            eprintln!("tcpsleuth: error: {err}; the frames before it were analysed");
             true
         }
     }

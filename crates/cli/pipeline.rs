@@ -2,7 +2,6 @@
 
 use std::path::Path;
 
-use anyhow::Context;
 use tcpsleuth_analyze::{Analyzer, PacketAnalysis};
 use tcpsleuth_capture::{CaptureError, CaptureReader, Frame};
 use tcpsleuth_decode::{decode, Decoded, Segment};
@@ -44,13 +43,16 @@ pub enum TcpKind {
 }
 
 /// Runs the pipeline over one capture, calling `on_tcp` for each TCP frame in file order.
-/// Fails only when the capture cannot be opened at all; damage later on is in the outcome.
+/// The inner error is a capture that cannot be opened at all (damage later on is in the
+/// outcome); the outer one an error of `on_tcp`, such as a closed stdout.
 pub fn run(
     path: &Path,
     mut on_tcp: impl FnMut(&TcpEvent<'_>) -> anyhow::Result<()>,
-) -> anyhow::Result<Outcome> {
-    let mut reader =
-        CaptureReader::open(path).with_context(|| "cannot read capture".to_string())?;
+) -> anyhow::Result<Result<Outcome, CaptureError>> {
+    let mut reader = match CaptureReader::open(path) {
+        Ok(reader) => reader,
+        Err(err) => return Ok(Err(err)),
+    };
     let mut analyzer = Analyzer::new();
     let mut counts = Counts::default();
     let mut first_time_ns = None;
@@ -113,9 +115,9 @@ pub fn run(
             Decoded::Malformed(_) => counts.malformed += 1,
         }
     };
-    Ok(Outcome {
+    Ok(Ok(Outcome {
         analyzer,
         counts,
         damage,
-    })
+    }))
 }
