@@ -5,7 +5,7 @@
 # client application gives up and aborts (SO_LINGER 0 → RST, the peer sees 10054/ECONNRESET).
 # The capture is taken on the client's interface, where the dropped segments are still seen.
 #
-# Usage: lab/receiver-drops-then-resets.sh OUT.pcap   (needs root; creates and removes its own
+# Made fixtures/captures/lab/receiver-drops-then-resets.pcap. Usage: lab/receiver-drops-then-resets.sh OUT.pcap   (needs root; creates and removes its own
 # network namespaces; traffic stays between them)
 set -euo pipefail
 out=${1:?usage: $0 OUT.pcap}

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-const EXAMPLE: &str = "examples/receiver-drops-then-resets.pcap";
+const EXAMPLE: &str = "fixtures/captures/lab/receiver-drops-then-resets.pcap";
 const TIMEOUT: Duration = Duration::from_secs(120);
 
 struct Run {

@@ -135,10 +135,26 @@ fn manifest_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn corpus_dir() -> PathBuf {
-    std::env::var_os("CONFORMANCE_CORPUS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| manifest_dir().join("../shared/corpus/public"))
+/// (capture directory, golden directory) pairs: the public corpus, and the repo's own captures
+/// (lab reproductions and hand-made cases) in fixtures/captures with goldens in
+/// fixtures/tshark-own. `CONFORMANCE_CORPUS_DIR`/`CONFORMANCE_GOLDEN_DIR` replace both.
+fn corpus_sets() -> Vec<(PathBuf, PathBuf)> {
+    if let Some(corpus) = std::env::var_os("CONFORMANCE_CORPUS_DIR") {
+        let golden = std::env::var_os("CONFORMANCE_GOLDEN_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| manifest_dir().join("fixtures/tshark"));
+        return vec![(PathBuf::from(corpus), golden)];
+    }
+    vec![
+        (
+            manifest_dir().join("../shared/corpus/public"),
+            manifest_dir().join("fixtures/tshark"),
+        ),
+        (
+            manifest_dir().join("fixtures/captures"),
+            manifest_dir().join("fixtures/tshark-own"),
+        ),
+    ]
 }
 
 fn golden_dir() -> PathBuf {
@@ -220,14 +236,30 @@ struct Case {
     /// Golden name (no extension).
     name: String,
     capture: PathBuf,
+    goldens: PathBuf,
     tshark_status: i32,
     tshark_stderr: String,
 }
 
 /// Captures to test, after printing the skipped ones. None: no corpus, skip the whole test.
 fn select_cases(test: &str, needed_ext: &str) -> Option<Vec<Case>> {
-    let corpus = corpus_dir();
-    let goldens = golden_dir();
+    let mut all = Vec::new();
+    let mut any = false;
+    for (corpus, goldens) in corpus_sets() {
+        if let Some(cases) = select_cases_in(test, needed_ext, corpus, goldens) {
+            any = true;
+            all.extend(cases);
+        }
+    }
+    any.then_some(all)
+}
+
+fn select_cases_in(
+    test: &str,
+    needed_ext: &str,
+    corpus: PathBuf,
+    goldens: PathBuf,
+) -> Option<Vec<Case>> {
     if !corpus.is_dir() {
         println!(
             "[{test}] SKIPPED: corpus directory {} is absent (set CONFORMANCE_CORPUS_DIR); nothing compared",
@@ -282,6 +314,7 @@ fn select_cases(test: &str, needed_ext: &str) -> Option<Vec<Case>> {
             rel,
             name,
             capture: path,
+            goldens: goldens.clone(),
             tshark_status: entry.map_or(0, |e| e.tshark_status),
             tshark_stderr: entry.map(|e| e.tshark_stderr.clone()).unwrap_or_default(),
         });
@@ -904,7 +937,7 @@ fn packets_match_tshark() {
     let mut icmp_total = 0;
     for (case, out) in cases.iter().zip(outputs) {
         let file = case.rel.as_str();
-        let golden = match read_tsv(&golden_dir().join(format!("{}.tsv.gz", case.name)))
+        let golden = match read_tsv(&case.goldens.join(format!("{}.tsv.gz", case.name)))
             .and_then(|t| golden_frames(&t))
         {
             Ok(g) => g,
@@ -1172,7 +1205,7 @@ fn connections_match_tshark() {
     );
     for (case, out) in cases.iter().zip(outputs) {
         let file = case.rel.as_str();
-        let golden = match read_tsv(&golden_dir().join(format!("{}.tsv.gz", case.name)))
+        let golden = match read_tsv(&case.goldens.join(format!("{}.tsv.gz", case.name)))
             .and_then(|t| golden_streams(&t, &BTreeSet::new()))
         {
             Ok(g) => g,

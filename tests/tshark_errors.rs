@@ -74,8 +74,9 @@ fn out_of_order_that_resends_captured_bytes_is_a_retransmission() {
 
 #[test]
 fn retransmission_of_sacked_bytes_is_spurious() {
-    let lines =
-        packets(&repo().join("fixtures/tshark-differences/retransmission-of-sacked-data.pcap"));
+    let lines = packets(
+        &repo().join("fixtures/captures/tshark-differences/retransmission-of-sacked-data.pcap"),
+    );
     let needed = frame(&lines, 8);
     let sacked = frame(&lines, 9);
     // tshark 4.0.17 flags both frames as plain retransmissions.
@@ -90,7 +91,8 @@ fn retransmission_of_sacked_bytes_is_spurious() {
 
 #[test]
 fn first_copy_captured_after_its_ack_is_not_a_retransmission() {
-    let lines = packets(&repo().join("fixtures/tshark-differences/ack-captured-before-data.pcap"));
+    let lines =
+        packets(&repo().join("fixtures/captures/tshark-differences/ack-captured-before-data.pcap"));
     let late = frame(&lines, 7);
     assert_eq!(flags(late), ["retransmission", "spurious_retransmission"]);
     assert_eq!(late["corrected"], "first_seen_after_ack");
@@ -109,7 +111,7 @@ fn first_copy_captured_after_its_ack_in_a_real_capture() {
 
 #[test]
 fn no_correction_on_the_lab_capture_where_tshark_is_right() {
-    let lines = packets(&repo().join("examples/receiver-drops-then-resets.pcap"));
+    let lines = packets(&repo().join("fixtures/captures/lab/receiver-drops-then-resets.pcap"));
     let retransmissions = lines
         .iter()
         .filter(|l| flags(l).contains(&"retransmission"))
