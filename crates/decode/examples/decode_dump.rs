@@ -8,7 +8,8 @@
 //! Columns (tab separated): frame number, class (`tcp`, `unanalysed`, `quote`, `fragment`,
 //! `not_tcp`, `malformed`), `stream` if tshark would give the frame a tcp.stream (else `-`),
 //! tcp.len for analysed segments (else `-`), header length, `hidden` if tshark shows no
-//! analysis flags for it (else `-`), checksum verdict (`good`, `bad`, `-`), error text.
+//! analysis flags for it (else `-`), checksum verdict (`good`, `bad`, `-`), error text, options
+//! (`mss=…;ws=…;sack_perm;sack=l-r,…;ts=val/ecr`).
 //!
 //! Development aid only: reads the whole file into memory.
 
@@ -79,7 +80,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 fn describe(d: Decoded) -> String {
     let seg = |class: &str, s: &tcpsleuth_decode::Segment, analysed: bool| {
         format!(
-            "{class}\tstream\t{}\t{}\t{}\t{}\t{}",
+            "{class}\tstream\t{}\t{}\t{}\t{}\t{}\t{}",
             if analysed {
                 s.payload_len.to_string()
             } else {
@@ -96,7 +97,8 @@ fn describe(d: Decoded) -> String {
                 Some(false) => "bad",
                 None => "-",
             },
-            s.error.map(|e| e.to_string()).unwrap_or_default()
+            s.error.map(|e| e.to_string()).unwrap_or_default(),
+            options(&s.options),
         )
     };
     match d {
@@ -107,4 +109,30 @@ fn describe(d: Decoded) -> String {
         Decoded::NotTcp => "not_tcp\t-\t-\t-\t-\t-\t".into(),
         Decoded::Malformed(e) => format!("malformed\t-\t-\t-\t-\t-\t{e}"),
     }
+}
+
+fn options(o: &tcpsleuth_decode::TcpOptions) -> String {
+    let mut parts = Vec::new();
+    if let Some(m) = o.mss {
+        parts.push(format!("mss={m}"));
+    }
+    if let Some(w) = o.window_scale {
+        parts.push(format!("ws={w}"));
+    }
+    if o.sack_permitted {
+        parts.push("sack_perm".to_string());
+    }
+    if o.sack.len > 0 {
+        let blocks: Vec<String> = o
+            .sack
+            .as_slice()
+            .iter()
+            .map(|(l, r)| format!("{l}-{r}"))
+            .collect();
+        parts.push(format!("sack={}", blocks.join(",")));
+    }
+    if let Some((v, e)) = o.timestamps {
+        parts.push(format!("ts={v}/{e}"));
+    }
+    parts.join(";")
 }

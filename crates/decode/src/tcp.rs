@@ -60,7 +60,7 @@ const OPT_WS: u8 = 3;
 const OPT_SACK_PERM: u8 = 4;
 const OPT_SACK: u8 = 5;
 const OPT_TIMESTAMP: u8 = 8;
-/// Kind 21 with length 6 makes tshark 4.0.17 throw (measured; SNACK-era dissector).
+/// SNACK.
 const OPT_21: u8 = 21;
 const OPT_MPTCP: u8 = 30;
 
@@ -167,11 +167,14 @@ fn len_u32(n: usize) -> u32 {
 ///
 /// Graceful stops (tshark adds an expert item and ends the option loop, the segment is fully
 /// dissected): an option length < 2, a length byte or option running past the header. EOL ends
-/// the loop (tshark then checks that the padding is zero). A fixed-size option with the wrong
-/// length is skipped by its length and not recorded (MSS 4, WS 3, TS 10). SACK records
-/// ⌊(len−2)/8⌋ blocks. Throws: reading a byte that was not captured, SACK with no complete
-/// block (length 2..9), kind 21 with length 6, and malformed MPTCP options (see
-/// [`mptcp_throws`]). Options seen before the throw are kept (tshark has processed them).
+/// the loop (tshark then reads the rest of the header to check that the padding is zero). A
+/// fixed-size option with the wrong length is skipped by its length and not recorded (MSS 4,
+/// WS 3, TS 10). SACK records ⌊(len−2)/8⌋ blocks, in order, across SACK options (at most 4).
+///
+/// Throws: a byte tshark reads was not captured — the option loop reads kind and length, each
+/// option dissector then reads the bytes given by [`bytes_read`]; or an option dissector reads
+/// past its own option (malformed option, also in [`bytes_read`]). Options recorded before the
+/// throw are kept: tshark has processed them (e.g. a window scale sets the flow's shift).
 fn walk_options(buf: &Buf<'_>, header_len: usize) -> (TcpOptions, Option<DecodeError>) {
     let mut o = TcpOptions::default();
     let cap = buf.captured();
@@ -184,7 +187,6 @@ fn walk_options(buf: &Buf<'_>, header_len: usize) -> (TcpOptions, Option<DecodeE
             return (o, not_captured(pos));
         };
         if kind == OPT_EOL {
-            // tshark reads the rest of the header to check the padding.
             if end > cap {
                 return (o, not_captured(cap));
             }
@@ -214,30 +216,27 @@ fn walk_options(buf: &Buf<'_>, header_len: usize) -> (TcpOptions, Option<DecodeE
             }
             break;
         }
-        let Some(opt) = buf.data().get(pos..pos + len) else {
-            return (o, not_captured(cap));
-        };
-        let bad = |o: TcpOptions| {
-            (
-                o,
-                Some(DecodeError::new(
-                    Layer::Tcp,
-                    at(pos),
-                    Reason::BadOption {
-                        kind,
-                        len: len as u8,
-                    },
-                )),
-            )
-        };
+        let rest = buf.data().get(pos..).unwrap_or(&[]);
+        // The captured part of this option.
+        let opt = rest.get(..len).unwrap_or(rest);
+        let read = bytes_read(kind, opt, len);
+        if read > opt.len() {
+            let err = if read > len {
+                let reason = Reason::BadOption {
+                    kind,
+                    len: len as u8,
+                };
+                DecodeError::new(Layer::Tcp, at(pos), reason)
+            } else {
+                DecodeError::new(Layer::Tcp, at(pos + opt.len()), Reason::Truncated)
+            };
+            return (o, Some(err));
+        }
         match kind {
             OPT_MSS if len == 4 => o.mss = be16(opt, 2),
             OPT_WS if len == 3 => o.window_scale = opt.get(2).copied(),
             OPT_SACK_PERM => o.sack_permitted = true,
             OPT_SACK => {
-                if len < 10 {
-                    return bad(o);
-                }
                 for block in opt.get(2..).unwrap_or(&[]).chunks_exact(8) {
                     push_sack(&mut o.sack, be32(block, 0), be32(block, 4));
                 }
@@ -247,13 +246,109 @@ fn walk_options(buf: &Buf<'_>, header_len: usize) -> (TcpOptions, Option<DecodeE
                     o.timestamps = Some((val, ecr));
                 }
             }
-            OPT_21 if len == 6 => return bad(o),
-            OPT_MPTCP if mptcp_throws(opt) => return bad(o),
             _ => {}
         }
         pos += len;
     }
     (o, None)
+}
+
+/// How many bytes of an option of kind `kind` and length `len` tshark 4.0.17's dissector reads
+/// (kind and length included); more than `len` means the dissector reads past the option and
+/// throws even when everything was captured. `opt` is the captured part of the option (some
+/// dissectors read according to its content).
+///
+/// Measured with tshark 4.0.17 for every kind and lengths 3..20, cutting the capture inside the
+/// option: dissectors of known fixed-size options read nothing when the length is wrong (only
+/// an expert "option length should be N"); unknown kinds are added as bytes (all read).
+/// Riverbed probe (76) is content-dependent in tshark; it is treated as read in full (true for
+/// lengths ≤ 14, approximate above).
+fn bytes_read(kind: u8, opt: &[u8], len: usize) -> usize {
+    match kind {
+        // MSS, SCPS capabilities, user timeout.
+        OPT_MSS | 20 | 28 if len == 4 => len,
+        OPT_WS if len == 3 => len,
+        // Echo, echo reply, CC, CC.NEW, CC.ECHO.
+        6 | 7 | 11 | 12 | 13 if len == 6 => len,
+        OPT_TIMESTAMP if len == 10 => len,
+        // TCP MD5 signature.
+        19 if len == 18 => len,
+        // Riverbed transparency.
+        78 if len == 16 => len,
+        // AccECN order 0 / order 1.
+        172 | 174 if matches!(len, 5 | 8 | 11) => len,
+        // Quick-Start response reads rate and TTL only.
+        27 if len == 8 => 4,
+        // SNACK: with the expected length 6 the 4.0.17 dissector reads past the option.
+        OPT_21 if len == 6 => len + 1,
+        // TCP-AO, experimental options (magic number).
+        29 | 253 | 254 if len >= 4 => len,
+        // The same kinds with another length, SACK permitted, record boundaries, corruption
+        // experienced: nothing beyond kind and length.
+        OPT_MSS | 20 | 28 | OPT_WS | 6 | 7 | 11 | 12 | 13 | OPT_TIMESTAMP | 19 | 78 | 172 | 174
+        | 27 | OPT_21 | 29 | 253 | 254 | OPT_SACK_PERM | 22 | 23 => 2,
+        OPT_SACK => {
+            // tshark throws on a SACK option without a complete block (measured for every
+            // length 2..9). A trailing partial block: the left edge is read if 4 bytes remain.
+            let blocks = (len - 2) / 8;
+            if blocks == 0 {
+                len + 1
+            } else {
+                2 + 8 * blocks + if (len - 2) % 8 >= 4 { 4 } else { 0 }
+            }
+        }
+        OPT_MPTCP => mptcp_read(opt, len),
+        _ => len,
+    }
+}
+
+/// Bytes tshark 4.0.17's MPTCP dissector reads (see [`bytes_read`]), measured for every
+/// subtype and lengths 3..40 (subtype byte low nibble and following bytes 0x00 and 0xff):
+/// MP_CAPABLE and MP_JOIN read their defined lengths in full, 4 / 3 bytes otherwise; DSS reads
+/// the fields its flags announce (plus the checksum when 4 spare bytes follow a mapping);
+/// ADD_ADDR reads its defined lengths; REMOVE_ADDR everything; MP_FAIL / MP_FASTCLOSE 12.
+fn mptcp_read(opt: &[u8], len: usize) -> usize {
+    let Some(subtype) = opt.get(2).map(|b| b >> 4) else {
+        // Length 2 reads past the option; otherwise the subtype byte was not captured.
+        return if len < 3 { len + 1 } else { 3 };
+    };
+    match subtype {
+        // MP_CAPABLE
+        0 if matches!(len, 12 | 20 | 22 | 24) => len,
+        0 => 4,
+        // MP_JOIN
+        1 if matches!(len, 12 | 16 | 24) => len,
+        1 => 3,
+        // DSS
+        2 => {
+            let Some(&f) = opt.get(3) else {
+                return 4;
+            };
+            let mut need = 4;
+            if f & 0x01 != 0 {
+                need += if f & 0x02 != 0 { 8 } else { 4 };
+            }
+            if f & 0x04 != 0 {
+                need += if f & 0x08 != 0 { 8 } else { 4 } + 4 + 2;
+                if len >= need + 4 {
+                    need += 2;
+                }
+            }
+            need
+        }
+        // ADD_ADDR
+        3 if matches!(len, 8 | 10 | 16 | 18 | 20 | 22 | 28 | 30) => len,
+        3 => 4,
+        // REMOVE_ADDR
+        4 => len,
+        // MP_PRIO
+        5 if len == 4 => 4,
+        // MP_FAIL, MP_FASTCLOSE
+        6 | 7 => 12,
+        // MP_TCPRST
+        8 => 4,
+        _ => 3,
+    }
 }
 
 fn push_sack(s: &mut SackBlocks, left: Option<u32>, right: Option<u32>) {
@@ -262,35 +357,6 @@ fn push_sack(s: &mut SackBlocks, left: Option<u32>, right: Option<u32>) {
             *slot = (l, r);
             s.len += 1;
         }
-    }
-}
-
-/// Whether tshark 4.0.17's MPTCP option dissector throws on this option (`opt` = the whole
-/// option, kind and length included). Measured on all subtypes with lengths 3..30: it reads
-/// the subtype (byte 2), MP_CAPABLE / ADD_ADDR / MP_TCPRST read byte 3, DSS reads the fields
-/// its flags announce, MP_FAIL and MP_FASTCLOSE read 8 bytes after byte 4.
-fn mptcp_throws(opt: &[u8]) -> bool {
-    let len = opt.len();
-    let Some(subtype) = opt.get(2).map(|b| b >> 4) else {
-        return true;
-    };
-    match subtype {
-        0 | 3 | 8 => len < 4,
-        2 => {
-            let Some(&f) = opt.get(3) else {
-                return true;
-            };
-            let mut need = 4;
-            if f & 0x01 != 0 {
-                need += if f & 0x02 != 0 { 8 } else { 4 };
-            }
-            if f & 0x04 != 0 {
-                need += if f & 0x08 != 0 { 8 } else { 4 } + 4 + 2;
-            }
-            len < need
-        }
-        6 | 7 => len < 12,
-        _ => false,
     }
 }
 
