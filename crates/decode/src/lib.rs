@@ -135,6 +135,8 @@ pub enum Decoded {
     IcmpQuotedTcp(Segment),
     /// An IPv4 fragment (MF set or offset ≠ 0) or an IPv6 Fragment header: counted, not reassembled.
     /// (IPv6 atomic fragments — offset 0, M clear — are decoded through, as tshark does.)
+    /// Known difference: tshark (`ip.defragment`/`ipv6.defragment` on by default) reassembles
+    /// and gives the *completing* fragment a tcp.stream and a full analysis.
     Fragment,
     /// Anything that is not TCP (ARP, UDP, ICMP without a full TCP quote, unknown link type...).
     NotTcp,

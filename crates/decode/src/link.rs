@@ -35,8 +35,12 @@ const BSD_AF_INET6_DARWIN: u32 = 30;
 
 /// Linux `ARPHRD_IPGRE`: the SLL protocol field is then a GRE protocol type.
 const ARPHRD_IPGRE: u16 = 778;
-/// Linux SLL pseudo protocol: 802.2 LLC frame follows.
+/// Linux `ARPHRD_NETLINK`: netlink messages, never IP.
+const ARPHRD_NETLINK: u16 = 824;
+/// Linux SLL pseudo protocols: an Ethernet frame, an 802.2 LLC frame, PPP in HDLC framing.
+const LINUX_SLL_P_ETHERNET: u16 = 0x0003;
 const LINUX_SLL_P_802_2: u16 = 0x0004;
+const LINUX_SLL_P_PPPHDLC: u16 = 0x0007;
 
 pub(crate) fn dispatch(link_type: u32, buf: Buf<'_>, cx: &mut Ctx) -> Decoded {
     match link_type {
@@ -194,21 +198,28 @@ fn sll2(buf: Buf<'_>, cx: &mut Ctx) -> Decoded {
 }
 
 fn sll_payload(hatype: u16, protocol: u16, payload: Buf<'_>, cx: &mut Ctx) -> Decoded {
-    // "yes, 1536 - that's how Linux does it": values up to 1536 are Linux pseudo protocols.
+    // "yes, 1536 - that's how Linux does it": values up to 1536 are Linux pseudo protocols,
+    // looked up before the ARPHRD type is considered.
     if protocol <= 1536 {
-        return if protocol == LINUX_SLL_P_802_2 {
-            try_dec!(cx.push(Layer::Link, payload.offset()));
-            llc(payload, cx)
-        } else {
-            Decoded::NotTcp
+        return match protocol {
+            LINUX_SLL_P_ETHERNET => ethernet(payload, cx),
+            LINUX_SLL_P_802_2 => {
+                try_dec!(cx.push(Layer::Link, payload.offset()));
+                llc(payload, cx)
+            }
+            LINUX_SLL_P_PPPHDLC => ppp_hdlc(payload, cx),
+            _ => Decoded::NotTcp,
         };
     }
-    if hatype == ARPHRD_IPGRE {
+    match hatype {
         // A GRE protocol type, dissected through the GRE table (no `ethertype` layer).
-        return ethertype(protocol, payload, cx);
+        ARPHRD_IPGRE => ethertype(protocol, payload, cx),
+        ARPHRD_NETLINK => Decoded::NotTcp,
+        _ => {
+            try_dec!(cx.push(Layer::Link, payload.offset()));
+            ethertype(protocol, payload, cx)
+        }
     }
-    try_dec!(cx.push(Layer::Link, payload.offset()));
-    ethertype(protocol, payload, cx)
 }
 
 /// Raw IP chosen by the version nibble (LINKTYPE_RAW and DLT_RAW 12/14).
@@ -231,7 +242,7 @@ fn null(buf: Buf<'_>, cx: &mut Ctx) -> Decoded {
     try_dec!(buf.need(Layer::Link, 2));
     try_dec!(cx.push(Layer::Link, buf.offset()));
     if buf.be16(0) == Some(0xff03) {
-        return ppp_hdlc(buf.skip(2), cx);
+        return ppp_hdlc(buf, cx);
     }
     try_dec!(buf.need(Layer::Link, 4));
     let Some(mut v) = buf.le32(0) else {
@@ -256,9 +267,14 @@ fn null(buf: Buf<'_>, cx: &mut Ctx) -> Decoded {
     bsd_af(v, payload, cx)
 }
 
-/// PPP in HDLC-like framing after the `FF 03` address/control bytes.
+/// PPP in HDLC-like framing: `FF 03` address/control (optional: they may be compressed away),
+/// then the PPP protocol field.
 fn ppp_hdlc(buf: Buf<'_>, cx: &mut Ctx) -> Decoded {
-    ppp(buf, cx)
+    if buf.be16(0) == Some(0xff03) {
+        ppp(buf.skip(2), cx)
+    } else {
+        ppp(buf, cx)
+    }
 }
 
 /// OpenBSD DLT_LOOP: like DLT_NULL but always in network byte order, AF values only.

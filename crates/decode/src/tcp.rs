@@ -175,6 +175,10 @@ fn len_u32(n: usize) -> u32 {
 /// option dissector then reads the bytes given by [`bytes_read`]; or an option dissector reads
 /// past its own option (malformed option, also in [`bytes_read`]). Options recorded before the
 /// throw are kept: tshark has processed them (e.g. a window scale sets the flow's shift).
+///
+/// Known difference: a SACK option without a complete block that *follows* another SACK
+/// option in the same header does not always throw in tshark 4.0.17 (it depends on state
+/// kept outside the frame); it is always treated as throwing here.
 fn walk_options(buf: &Buf<'_>, header_len: usize) -> (TcpOptions, Option<DecodeError>) {
     let mut o = TcpOptions::default();
     let cap = buf.captured();
@@ -228,6 +232,10 @@ fn walk_options(buf: &Buf<'_>, header_len: usize) -> (TcpOptions, Option<DecodeE
                 };
                 DecodeError::new(Layer::Tcp, at(pos), reason)
             } else {
+                if kind == OPT_SACK {
+                    // tshark has shown (and used) the blocks captured before the cut.
+                    push_sack_blocks(&mut o.sack, opt);
+                }
                 DecodeError::new(Layer::Tcp, at(pos + opt.len()), Reason::Truncated)
             };
             return (o, Some(err));
@@ -236,11 +244,7 @@ fn walk_options(buf: &Buf<'_>, header_len: usize) -> (TcpOptions, Option<DecodeE
             OPT_MSS if len == 4 => o.mss = be16(opt, 2),
             OPT_WS if len == 3 => o.window_scale = opt.get(2).copied(),
             OPT_SACK_PERM => o.sack_permitted = true,
-            OPT_SACK => {
-                for block in opt.get(2..).unwrap_or(&[]).chunks_exact(8) {
-                    push_sack(&mut o.sack, be32(block, 0), be32(block, 4));
-                }
-            }
+            OPT_SACK => push_sack_blocks(&mut o.sack, opt),
             OPT_TIMESTAMP if len == 10 => {
                 if let (Some(val), Some(ecr)) = (be32(opt, 2), be32(opt, 6)) {
                     o.timestamps = Some((val, ecr));
@@ -351,9 +355,15 @@ fn mptcp_read(opt: &[u8], len: usize) -> usize {
     }
 }
 
-fn push_sack(s: &mut SackBlocks, left: Option<u32>, right: Option<u32>) {
-    if let (Some(l), Some(r)) = (left, right) {
-        if let Some(slot) = s.blocks.get_mut(usize::from(s.len)) {
+/// Appends the complete blocks of a SACK option (`opt` with kind and length) to `s`, at most
+/// four in all.
+fn push_sack_blocks(s: &mut SackBlocks, opt: &[u8]) {
+    for block in opt.get(2..).unwrap_or(&[]).chunks_exact(8) {
+        if let (Some(l), Some(r), Some(slot)) = (
+            be32(block, 0),
+            be32(block, 4),
+            s.blocks.get_mut(usize::from(s.len)),
+        ) {
             *slot = (l, r);
             s.len += 1;
         }

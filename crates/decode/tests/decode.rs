@@ -176,6 +176,33 @@ fn linux_cooked_v1_and_v2() {
 }
 
 #[test]
+fn linux_cooked_pseudo_protocols_and_arphrd_types() {
+    let ip4 = ipv4_tcp(&Tcp::payload(10));
+    let with_hatype = |mut f: Vec<u8>, hatype: u16| {
+        f[2..4].copy_from_slice(&hatype.to_be_bytes());
+        f
+    };
+    // 0x0003: a whole Ethernet frame; 0x0004: 802.2 LLC; 0x0007: PPP (HDLC framing optional).
+    check_plain_v4(&tcp(full(LT_SLL, &sll(0x0003, &eth(0x0800, &ip4)))));
+    let mut snap = vec![0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00];
+    snap.extend_from_slice(&ip4);
+    check_plain_v4(&tcp(full(LT_SLL, &sll(0x0004, &snap))));
+    let mut hdlc = vec![0xff, 0x03, 0x00, 0x21];
+    hdlc.extend_from_slice(&ip4);
+    check_plain_v4(&tcp(full(LT_SLL, &sll(0x0007, &hdlc))));
+    check_plain_v4(&tcp(full(LT_SLL, &sll(0x0007, &hdlc[2..]))));
+    // ARPHRD_IPGRE: the protocol is a GRE type; ARPHRD_NETLINK: never IP.
+    check_plain_v4(&tcp(full(LT_SLL, &with_hatype(sll(0x0800, &ip4), 778))));
+    assert_eq!(
+        full(LT_SLL, &with_hatype(sll(0x0800, &ip4), 824)),
+        Decoded::NotTcp
+    );
+    let mut tagged = vlan_tag(5, 0x0800);
+    tagged.extend_from_slice(&ip4);
+    check_plain_v4(&tcp(full(LT_SLL2, &sll2(0x8100, &tagged))));
+}
+
+#[test]
 fn raw_ip_link_types() {
     let ip4 = ipv4_tcp(&Tcp::payload(10));
     let ip6 = ipv6_tcp(&Tcp::payload(10));
@@ -363,6 +390,7 @@ fn ipv6_extension_header_chain_bound() {
     assert_eq!(tcp(full(LT_ETH, &eth(0x86dd, &chain(495)))).payload_len, 10);
     let e = malformed(full(LT_ETH, &eth(0x86dd, &chain(496))));
     assert_eq!(e.reason, Reason::TooDeep);
+    assert_eq!(e.reason.to_string(), "more than 500 protocol layers");
     // Raw IP has one link layer less.
     assert_eq!(tcp(full(LT_RAW, &chain(496))).payload_len, 10);
     assert_eq!(malformed(full(LT_RAW, &chain(497))).reason, Reason::TooDeep);
