@@ -1,6 +1,5 @@
 //! Conversation lookup and stream numbering, as tshark's `tcp.stream` (reference §5.13).
 
-use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 
 use rustc_hash::FxHashMap;
@@ -14,17 +13,10 @@ pub struct Endpoint {
 
 /// Direction-independent key: addresses and ports only. Wireshark 4.0 passes no VLAN or
 /// interface into the key, so duplicates seen on two VLANs merge into one stream (§14.3 #8).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct Key {
     low: Endpoint,
     high: Endpoint,
-}
-
-impl Hash for Key {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.low.hash(state);
-        self.high.hash(state);
-    }
 }
 
 impl Key {
