@@ -494,8 +494,12 @@ fn usage_errors() {
 
     let r = run(&["packets"]);
     assert_eq!(r.code, 2, "a capture is required");
+    // A first word that is no subcommand is a capture for `analyze`: a typo reads as a file
+    // that cannot be opened, named in the error, and the other captures are still analysed.
     let r = run(&["frobnicate", EXAMPLE]);
-    assert_eq!(r.code, 2);
+    assert_eq!(r.code, 1);
+    assert_one_line(&r.stderr, "frobnicate", &["error"]);
+    assert!(r.stdout.contains(EXAMPLE), "{}", r.stdout);
 
     let missing = std::env::temp_dir().join(format!(
         "tcpsleuth-cli-usage-{}-does-not-exist.pcap",
@@ -548,8 +552,8 @@ fn multiple_captures() {
     let v: Value = serde_json::from_str(&r.stdout).expect("JSON");
     let caps = v["captures"].as_array().expect("captures");
     assert_eq!(caps.len(), 2);
-    assert_eq!(caps[0]["file"], EXAMPLE);
-    assert_eq!(caps[1]["file"], short.path());
+    assert_eq!(caps[0]["path"], EXAMPLE);
+    assert_eq!(caps[1]["path"], short.path());
     assert_eq!(caps[1]["frames"], 5);
     let conns = v["connections"].as_array().expect("connections");
     let owners: Vec<&Value> = conns.iter().map(|c| &c["capture"]).collect();

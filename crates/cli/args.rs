@@ -6,6 +6,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 const AFTER_HELP: &str = "\
 Examples:
+  tcpsleuth capture.pcap                        what went wrong, per connection (= analyze)
+  tcpsleuth analyze --format json a.pcap        the diagnosis as one JSON document
   tcpsleuth connections capture.pcapng          one line per TCP connection
   tcpsleuth packets capture.pcap                every TCP frame with Wireshark's analysis flags
   tcpsleuth packets --format jsonl big.pcap.zst one JSON object per TCP frame, for scripts
@@ -26,6 +28,18 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Diagnose every connection: root cause, who caused it, evidence frames, next steps
+    #[command(after_help = AFTER_HELP)]
+    Analyze {
+        /// Capture files (pcap or pcapng, optionally gzip/zstd); '-' for standard input
+        #[arg(required = true)]
+        captures: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = AnalyzeFormat::Text)]
+        format: AnalyzeFormat,
+        /// Text: only the one-line verdicts, no details
+        #[arg(long)]
+        brief: bool,
+    },
     /// One row per TCP frame: stream, endpoints, relative seq/ack, window and tcp.analysis flags
     #[command(after_help = AFTER_HELP)]
     Packets {
@@ -58,3 +72,14 @@ pub enum ConnectionsFormat {
     Table,
     Json,
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AnalyzeFormat {
+    /// A report for people: verdicts first, then each problem connection in detail
+    Text,
+    /// One JSON document (a stable contract; see docs/json.md and docs/analyze.schema.json)
+    Json,
+}
+
+/// The subcommand names; anything else in first position is a capture for `analyze`.
+pub const SUBCOMMANDS: [&str; 4] = ["analyze", "packets", "connections", "help"];

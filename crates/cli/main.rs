@@ -8,16 +8,17 @@
 mod args;
 mod output;
 mod pipeline;
+mod report;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
 
-use args::{Cli, Command, ConnectionsFormat, PacketsFormat};
+use args::{AnalyzeFormat, Cli, Command, ConnectionsFormat, PacketsFormat};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(with_default_command(std::env::args_os().collect()));
     match run(&cli) {
         Ok(code) => code,
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
@@ -26,6 +27,19 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// `tcpsleuth [OPTIONS] CAPTURE...` means `tcpsleuth analyze [OPTIONS] CAPTURE...`: when the
+/// first word that is not an option is not a subcommand, `analyze` is inserted.
+fn with_default_command(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let first_word = args.iter().skip(1).find_map(|a| {
+        let a = a.to_string_lossy();
+        (!a.starts_with('-') || a == "-").then(|| a.into_owned())
+    });
+    if first_word.is_some_and(|w| !args::SUBCOMMANDS.contains(&w.as_str())) {
+        args.insert(1, "analyze".into());
+    }
+    args
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
@@ -41,13 +55,36 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     let mut out = io::BufWriter::with_capacity(1 << 16, stdout);
     let mut failed = false;
     match &cli.command {
+        Command::Analyze {
+            captures,
+            format,
+            brief,
+        } => {
+            let mut all = Vec::new();
+            for path in captures {
+                match pipeline::run(path, pipeline::Diagnosis::On, |_| Ok(()))? {
+                    Ok(outcome) => {
+                        failed |= report_damage(&outcome);
+                        all.push(report::Diagnosed::new(path.clone(), outcome));
+                    }
+                    Err(unreadable) => failed |= report_unreadable(&unreadable),
+                }
+            }
+            match format {
+                _ if all.is_empty() => {}
+                AnalyzeFormat::Json => report::json(&mut out, &all)?,
+                AnalyzeFormat::Text => report::text(&mut out, &all, *brief)?,
+            }
+        }
         Command::Packets { captures, format } => {
             for path in captures {
                 let mut printer = output::PacketPrinter::new(*format);
                 if matches!(format, PacketsFormat::Table) && captures.len() > 1 {
                     writeln!(out, "== {}", path.display())?;
                 }
-                match pipeline::run(path, |event| printer.packet(&mut out, event))? {
+                match pipeline::run(path, pipeline::Diagnosis::Off, |event| {
+                    printer.packet(&mut out, event)
+                })? {
                     Ok(outcome) => failed |= report_damage(&outcome),
                     Err(unreadable) => failed |= report_unreadable(&unreadable),
                 }
@@ -56,7 +93,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Connections { captures, format } => {
             let mut all = Vec::new();
             for path in captures {
-                match pipeline::run(path, |_| Ok(()))? {
+                match pipeline::run(path, pipeline::Diagnosis::Off, |_| Ok(()))? {
                     Ok(outcome) => {
                         failed |= report_damage(&outcome);
                         all.push((path.clone(), outcome));

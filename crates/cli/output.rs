@@ -191,9 +191,9 @@ fn secs(ns: i64) -> f64 {
 }
 
 #[derive(Serialize)]
-struct CaptureSummary {
-    file: String,
-    frames: u64,
+pub struct CaptureSummary {
+    pub path: String,
+    pub frames: u64,
     tcp_frames: u64,
     icmp_quoting_tcp: u64,
     ipv4_fragments_not_reassembled: u64,
@@ -201,6 +201,21 @@ struct CaptureSummary {
     malformed_frames: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     damage: Option<String>,
+}
+
+impl CaptureSummary {
+    pub fn new(path: &std::path::Path, o: &Outcome) -> CaptureSummary {
+        CaptureSummary {
+            path: path.display().to_string(),
+            frames: o.counts.frames,
+            tcp_frames: o.counts.tcp,
+            icmp_quoting_tcp: o.counts.icmp_quotes,
+            ipv4_fragments_not_reassembled: o.counts.fragments,
+            other_frames: o.counts.not_tcp,
+            malformed_frames: o.counts.malformed,
+            damage: o.damage.as_ref().map(ToString::to_string),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -220,16 +235,7 @@ struct ConnectionRow {
 pub fn connections_json(out: &mut impl Write, all: &[(PathBuf, Outcome)]) -> anyhow::Result<()> {
     let captures = all
         .iter()
-        .map(|(path, o)| CaptureSummary {
-            file: path.display().to_string(),
-            frames: o.counts.frames,
-            tcp_frames: o.counts.tcp,
-            icmp_quoting_tcp: o.counts.icmp_quotes,
-            ipv4_fragments_not_reassembled: o.counts.fragments,
-            other_frames: o.counts.not_tcp,
-            malformed_frames: o.counts.malformed,
-            damage: o.damage.as_ref().map(ToString::to_string),
-        })
+        .map(|(path, o)| CaptureSummary::new(path, o))
         .collect();
     let connections = all
         .iter()
@@ -314,7 +320,7 @@ pub fn connections_table(out: &mut impl Write, all: &[(PathBuf, Outcome)]) -> an
     Ok(())
 }
 
-fn endpoint(ip: &str, port: u16) -> String {
+pub fn endpoint(ip: &str, port: u16) -> String {
     match ip.parse::<IpAddr>() {
         Ok(addr) => SocketAddr::new(addr, port).to_string(),
         Err(_) => format!("{ip}:{port}"),

@@ -5,6 +5,7 @@ use std::path::Path;
 use tcpsleuth_analyze::{Analyzer, PacketAnalysis};
 use tcpsleuth_capture::{CaptureError, CaptureReader, Frame};
 use tcpsleuth_decode::{decode, Decoded, Segment};
+use tcpsleuth_diagnose::Diagnoser;
 
 /// How the frames of one capture were classified.
 #[derive(Debug, Default, Clone, Copy)]
@@ -19,6 +20,8 @@ pub struct Counts {
 
 pub struct Outcome {
     pub analyzer: Analyzer,
+    /// Present when the run was asked to diagnose.
+    pub diagnoser: Option<Diagnoser>,
     pub counts: Counts,
     /// Damage that stopped reading; everything before it was analysed.
     pub damage: Option<CaptureError>,
@@ -42,11 +45,19 @@ pub enum TcpKind {
     IcmpQuote,
 }
 
+/// Whether a run gathers diagnosis evidence besides the per-packet analysis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Diagnosis {
+    Off,
+    On,
+}
+
 /// Runs the pipeline over one capture, calling `on_tcp` for each TCP frame in file order.
 /// The inner error is a capture that cannot be opened at all (damage later on is in the
 /// outcome); the outer one an error of `on_tcp`, such as a closed stdout.
 pub fn run(
     path: &Path,
+    diagnosis: Diagnosis,
     mut on_tcp: impl FnMut(&TcpEvent<'_>) -> anyhow::Result<()>,
 ) -> anyhow::Result<Result<Outcome, CaptureError>> {
     let mut reader = match CaptureReader::open(path) {
@@ -54,6 +65,7 @@ pub fn run(
         Err(err) => return Ok(Err(err)),
     };
     let mut analyzer = Analyzer::new();
+    let mut diagnoser = (diagnosis == Diagnosis::On).then(Diagnoser::new);
     let mut counts = Counts::default();
     let mut first_time_ns = None;
     let damage = loop {
@@ -64,6 +76,9 @@ pub fn run(
         };
         counts.frames += 1;
         let first = *first_time_ns.get_or_insert(frame.timestamp_ns);
+        if let Some(d) = diagnoser.as_mut() {
+            d.capture_started(frame.timestamp_ns);
+        }
         match decode(frame.link_type.0, frame.data, frame.original_len) {
             Decoded::Tcp(segment) => {
                 counts.tcp += 1;
@@ -73,6 +88,9 @@ pub fn run(
                     frame.original_len,
                     &segment,
                 );
+                if let Some(d) = diagnoser.as_mut() {
+                    d.observe(frame.number, frame.timestamp_ns, &segment, &analysis);
+                }
                 // tshark stops dissecting a damaged header after its analysis ran: the state
                 // moves on, but the frame shows no analysis.
                 let shown = segment.error.is_none().then_some(analysis);
@@ -117,6 +135,7 @@ pub fn run(
     };
     Ok(Ok(Outcome {
         analyzer,
+        diagnoser,
         counts,
         damage,
     }))

@@ -9,7 +9,7 @@ mod conversation;
 mod flags;
 mod flow;
 mod judgement;
-mod seq;
+pub mod seq;
 mod sequence;
 mod summary;
 

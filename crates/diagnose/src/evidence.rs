@@ -1,0 +1,893 @@
+//! The streaming half of the diagnosis: per-connection evidence gathered frame by frame.
+//!
+//! Everything here is bounded: counters, and frame lists that keep their first few entries and
+//! the last one. Memory per connection is a few kilobytes whatever the transfer's size.
+
+use std::collections::VecDeque;
+
+use tcpsleuth_analyze::seq::{gt, le, lt};
+use tcpsleuth_analyze::{AnalysisFlags, Correction, Endpoint, PacketAnalysis};
+use tcpsleuth_decode::Segment;
+
+/// Frames kept per evidence list; past this only the count and the last frame are kept.
+const HEAD_FRAMES: usize = 12;
+/// Segments remembered per direction to find the original of a retransmission.
+const RECENT_SENDS: usize = 256;
+/// Sequence holes (and acknowledged holes) tracked per direction.
+const MAX_GAPS: usize = 32;
+/// Retransmissions waiting for the ACK that decides whether they were needed.
+const MAX_PENDING: usize = 64;
+/// Decided retransmissions kept per direction.
+const MAX_OUTCOMES: usize = 64;
+/// Zero-window episodes and RSTs kept per direction.
+const MAX_EPISODES: usize = 16;
+const MAX_RSTS: usize = 4;
+/// Distinct TTL values profiled per direction.
+const MAX_TTLS: usize = 8;
+
+/// A frame and its capture timestamp (ns).
+pub type At = (u64, i64);
+
+/// A bounded list of frames: the first [`HEAD_FRAMES`], the last one and the total count.
+#[derive(Debug, Clone, Default)]
+pub struct FrameList {
+    pub count: u64,
+    pub head: Vec<At>,
+    pub last: Option<At>,
+}
+
+impl FrameList {
+    fn push(&mut self, at: At) {
+        self.count += 1;
+        if self.head.len() < HEAD_FRAMES {
+            self.head.push(at);
+        }
+        self.last = Some(at);
+    }
+
+    pub fn first(&self) -> Option<At> {
+        self.head.first().copied()
+    }
+
+    /// The kept frame numbers, ascending, the last one included.
+    pub fn frames(&self) -> Vec<u64> {
+        let mut out: Vec<u64> = self.head.iter().map(|a| a.0).collect();
+        if let Some(last) = self.last {
+            if !out.contains(&last.0) {
+                out.push(last.0);
+            }
+        }
+        out
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+}
+
+/// The same segment sent again and again: one retransmission run.
+#[derive(Debug, Clone)]
+pub struct RetransRun {
+    pub seq: u32,
+    pub rel_seq: u32,
+    pub len: u32,
+    /// The first transmission, when it was captured.
+    pub original: Option<At>,
+    pub retransmissions: FrameList,
+    /// The receiver's cumulative ACK (relative) when the run started.
+    pub stuck_rel_ack: Option<u32>,
+    /// The receiver's ACKs during the run that stayed at or below the run's sequence number.
+    pub stuck_acks: FrameList,
+    /// The receiver's ACK that finally covered the segment.
+    pub resolved: Option<At>,
+    /// Copies of the segment captured with a bad checksum.
+    pub bad_checksums: u32,
+}
+
+impl RetransRun {
+    /// Times the segment was sent, the original included when captured.
+    pub fn sends(&self) -> u64 {
+        self.retransmissions.count + u64::from(self.original.is_some())
+    }
+
+    /// Gaps between consecutive sends, in seconds (the RTO backoff), from the kept frames.
+    pub fn intervals(&self) -> Vec<f64> {
+        let mut times: Vec<i64> = self.original.iter().map(|a| a.1).collect();
+        times.extend(self.retransmissions.head.iter().map(|a| a.1));
+        times
+            .windows(2)
+            .map(|w| (w[1] - w[0]) as f64 / 1e9)
+            .collect()
+    }
+}
+
+/// A retransmission and, once known, the ACK that covered it.
+#[derive(Debug, Clone, Copy)]
+pub struct Retransmission {
+    pub at: At,
+    pub seq: u32,
+    pub end: u32,
+    pub original: Option<At>,
+    /// Only this segment was unacknowledged when the original was sent (bytes in flight).
+    pub alone_in_flight: bool,
+    /// Sent after duplicate ACKs (fast retransmission) rather than on a timer.
+    pub fast: bool,
+    /// The capture shows the data was already acknowledged when it was resent (tshark's
+    /// spurious flag, or tcpsleuth's SACK-aware correction).
+    pub already_acked: bool,
+    /// The receiver reported it as a duplicate (D-SACK).
+    pub dsack: bool,
+    pub acked: Option<At>,
+}
+
+/// A stretch of zero-window advertisements from one side.
+#[derive(Debug, Clone, Copy)]
+pub struct ZeroWindowEpisode {
+    pub start: At,
+    pub last_zero: At,
+    /// The first nonzero window after it, if any.
+    pub reopened: Option<At>,
+    /// Zero-window probes (or keep-alive-shaped probes) the peer sent during it.
+    pub probes: u32,
+    /// Zero-window advertisements during it (probe answers included).
+    pub zero_acks: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct RstSeen {
+    pub at: At,
+    pub ttl: u8,
+    pub ip_id: Option<u16>,
+    pub has_ack: bool,
+    pub raw_ack: u32,
+    /// A retransmission run (of either side) with at least two retransmissions was unresolved.
+    pub during_stall: Option<StallRef>,
+    /// Sent before any SYN-ACK from this side, after the peer's SYN.
+    pub answers_syn: bool,
+    /// This side had already sent a FIN.
+    pub after_own_fin: bool,
+    /// The peer had already sent a FIN.
+    pub after_peer_fin: bool,
+    /// Data from the peer arrived since this side's last packet before the RST.
+    pub peer_data_before: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StallRef {
+    /// Index of the side whose data was stuck.
+    pub sender: usize,
+    /// Retransmissions of the stuck segment seen (0 when none reached the capture).
+    pub retransmissions: u64,
+    /// When the hole in the sender's data the receiver waited on opened, if one is open.
+    pub hole_since: Option<At>,
+}
+
+/// A hole the receiver keeps waiting on for this long counts as a stall even when no
+/// retransmission of it reaches the capture point (it was lost before it).
+pub const STALLED_HOLE_NS: i64 = 1_000_000_000;
+
+/// Everything observed about packets sent by one endpoint of a connection.
+#[derive(Debug, Clone)]
+pub struct Side {
+    pub endpoint: Endpoint,
+    pub packets: u64,
+    pub first: At,
+    pub last: At,
+    ttls: Vec<(u8, u64)>,
+    pub ip_ids_zero: u64,
+    pub ip_ids_nonzero: u64,
+    pub last_ip_id: Option<u16>,
+    /// SYNs (without ACK) carrying this side's first ISN.
+    pub syns: FrameList,
+    pub isn: Option<u32>,
+    /// SYNs with another ISN than the first one.
+    pub other_isn_syns: FrameList,
+    pub syn_acks: FrameList,
+    /// MSS announced in this side's SYN or SYN-ACK.
+    pub mss: Option<u16>,
+    /// A non-SYN packet answering the peer's SYN with an ACK that is not SYN+1: a challenge
+    /// ACK from a host that still has the connection.
+    pub challenge_ack: Option<At>,
+    pub data_segments: u64,
+    pub payload_bytes: u64,
+    pub first_data: Option<At>,
+    pub max_payload: u32,
+    pub over_mss: FrameList,
+    pub checksums_checked: u64,
+    pub bad_checksums: FrameList,
+    hi_end: Option<u32>,
+    gaps: VecDeque<(u32, u32, At)>,
+    /// Holes filled by a segment seen for the first time: (frame that filled it, hole age ns).
+    pub hole_fills: FrameList,
+    hole_fill_ages: Vec<i64>,
+    /// Data segments captured with a bad checksum: (seq, frame).
+    bad_data: VecDeque<(u32, At)>,
+    /// Bad-checksum data segments that were later retransmitted.
+    pub bad_then_resent: FrameList,
+    /// Holes in this side's data that the peer acknowledged although they were never captured.
+    acked_gaps: VecDeque<(u32, u32, At)>,
+    recent: VecDeque<Sent>,
+    /// Copies of a segment with the original's IP ID and timestamp: the capture recorded one
+    /// packet several times (merged interfaces, SPAN of both directions); not retransmissions.
+    pub capture_duplicates: FrameList,
+    pub retransmissions: FrameList,
+    pub fast_retransmissions: u64,
+    /// Retransmissions the peer eventually acknowledged: repairs, needed or not.
+    pub acked_retransmissions: u64,
+    pub retransmitted_bytes: u64,
+    pub run: Option<RetransRun>,
+    /// Runs that ended (acknowledged or replaced), the longest one kept.
+    pub longest_finished_run: Option<RetransRun>,
+    pending: VecDeque<Retransmission>,
+    pub decided: Vec<Retransmission>,
+    pub out_of_order: FrameList,
+    pub zero_window: Vec<ZeroWindowEpisode>,
+    pub zero_window_episodes: u64,
+    pub window_full: FrameList,
+    pub max_window: u64,
+    pub dup_acks: FrameList,
+    pub dsacks: FrameList,
+    pub sack_blocks: u64,
+    pub rsts: Vec<RstSeen>,
+    pub rst_count: u64,
+    pub fin: Option<At>,
+    pub last_rel_ack: Option<u32>,
+    pub last_raw_ack: Option<u32>,
+    pub keep_alives: u64,
+}
+
+impl Side {
+    fn new(endpoint: Endpoint, at: At) -> Side {
+        Side {
+            endpoint,
+            packets: 0,
+            first: at,
+            last: at,
+            ttls: Vec::new(),
+            ip_ids_zero: 0,
+            ip_ids_nonzero: 0,
+            last_ip_id: None,
+            syns: FrameList::default(),
+            isn: None,
+            other_isn_syns: FrameList::default(),
+            syn_acks: FrameList::default(),
+            mss: None,
+            challenge_ack: None,
+            data_segments: 0,
+            payload_bytes: 0,
+            first_data: None,
+            max_payload: 0,
+            over_mss: FrameList::default(),
+            checksums_checked: 0,
+            bad_checksums: FrameList::default(),
+            hi_end: None,
+            gaps: VecDeque::new(),
+            hole_fills: FrameList::default(),
+            hole_fill_ages: Vec::new(),
+            bad_data: VecDeque::new(),
+            bad_then_resent: FrameList::default(),
+            acked_gaps: VecDeque::new(),
+            recent: VecDeque::new(),
+            capture_duplicates: FrameList::default(),
+            retransmissions: FrameList::default(),
+            fast_retransmissions: 0,
+            acked_retransmissions: 0,
+            retransmitted_bytes: 0,
+            run: None,
+            longest_finished_run: None,
+            pending: VecDeque::new(),
+            decided: Vec::new(),
+            out_of_order: FrameList::default(),
+            zero_window: Vec::new(),
+            zero_window_episodes: 0,
+            window_full: FrameList::default(),
+            max_window: 0,
+            dup_acks: FrameList::default(),
+            dsacks: FrameList::default(),
+            sack_blocks: 0,
+            rsts: Vec::new(),
+            rst_count: 0,
+            fin: None,
+            last_rel_ack: None,
+            last_raw_ack: None,
+            keep_alives: 0,
+        }
+    }
+
+    /// The TTL most of this side's packets (RSTs excluded) carried.
+    pub fn usual_ttl(&self) -> Option<u8> {
+        self.ttls
+            .iter()
+            .max_by_key(|(_, n)| *n)
+            .map(|(ttl, _)| *ttl)
+    }
+
+    pub fn ttl_was_seen(&self, ttl: u8) -> bool {
+        self.ttls.iter().any(|(t, _)| *t == ttl)
+    }
+
+    /// Packets (RSTs excluded) whose TTL was profiled.
+    pub fn ttl_samples(&self) -> u64 {
+        self.ttls.iter().map(|(_, n)| n).sum()
+    }
+
+    pub fn distinct_ttls(&self) -> usize {
+        self.ttls.len()
+    }
+
+    /// Bytes this side sent that the peer acknowledged but the capture never saw, and the
+    /// ACK frames that show it.
+    pub fn missed(&self) -> (u64, Vec<At>) {
+        let bytes = self
+            .acked_gaps
+            .iter()
+            .map(|(s, e, _)| u64::from(e.wrapping_sub(*s)))
+            .sum();
+        (bytes, self.acked_gaps.iter().map(|g| g.2).collect())
+    }
+
+    /// Ages (ns) of the holes that first-seen segments filled: how late they arrived.
+    pub fn hole_fill_ages(&self) -> &[i64] {
+        &self.hole_fill_ages
+    }
+
+    /// The oldest hole in this side's data still open, with when it was seen to open.
+    pub fn open_hole(&self) -> Option<(u32, At)> {
+        self.gaps.front().map(|g| (g.0, g.2))
+    }
+
+    fn profile_ttl(&mut self, ttl: u8) {
+        if let Some(slot) = self.ttls.iter_mut().find(|(t, _)| *t == ttl) {
+            slot.1 += 1;
+        } else if self.ttls.len() < MAX_TTLS {
+            self.ttls.push((ttl, 1));
+        }
+    }
+
+    fn finish_run(&mut self) {
+        if let Some(run) = self.run.take() {
+            let longer = self
+                .longest_finished_run
+                .as_ref()
+                .is_none_or(|old| run.sends() > old.sends());
+            if longer {
+                self.longest_finished_run = Some(run);
+            }
+        }
+    }
+
+    /// Records this side's sequence space use; returns true when the segment fills a hole.
+    fn track_sequence(&mut self, seq: u32, end: u32, at: At, first_seen: bool) {
+        let Some(hi) = self.hi_end else {
+            self.hi_end = Some(end);
+            return;
+        };
+        if gt(seq, hi) {
+            push_bounded(&mut self.gaps, (hi, seq, at));
+        } else if lt(seq, hi) {
+            let opened = self
+                .gaps
+                .iter()
+                .find(|g| lt(seq, g.1) && lt(g.0, end))
+                .map(|g| g.2);
+            if let (Some(opened), true) = (opened, first_seen) {
+                self.hole_fills.push(at);
+                if self.hole_fill_ages.len() < MAX_OUTCOMES {
+                    self.hole_fill_ages.push(at.1 - opened.1);
+                }
+            }
+            fill(
+                &mut self.gaps,
+                seq,
+                end,
+                |g| (g.0, g.1),
+                |g, s, e| (s, e, g.2),
+            );
+            fill(
+                &mut self.acked_gaps,
+                seq,
+                end,
+                |g| (g.0, g.1),
+                |g, s, e| (s, e, g.2),
+            );
+        }
+        if gt(end, hi) {
+            self.hi_end = Some(end);
+        }
+    }
+
+    /// The peer acknowledged up to `ack`: holes below it were delivered unseen.
+    fn peer_acked(&mut self, ack: u32, at: At) {
+        let Some(hi) = self.hi_end else { return };
+        while let Some(&(s, e, _)) = self.gaps.front() {
+            if le(e, ack) {
+                self.gaps.pop_front();
+                push_bounded(&mut self.acked_gaps, (s, e, at));
+            } else {
+                if lt(s, ack) {
+                    if let Some(front) = self.gaps.front_mut() {
+                        front.0 = ack;
+                    }
+                    push_bounded(&mut self.acked_gaps, (s, ack, at));
+                }
+                break;
+            }
+        }
+        if gt(ack, hi) {
+            push_bounded(&mut self.acked_gaps, (hi, ack, at));
+            self.hi_end = Some(ack);
+        }
+    }
+}
+
+fn push_bounded<T>(list: &mut VecDeque<T>, item: T) {
+    if list.len() == MAX_GAPS {
+        list.pop_front();
+    }
+    list.push_back(item);
+}
+
+/// Removes [seq, end) from a list of holes, splitting a hole it falls inside.
+fn fill<T: Copy>(
+    list: &mut VecDeque<T>,
+    seq: u32,
+    end: u32,
+    range: impl Fn(&T) -> (u32, u32),
+    make: impl Fn(T, u32, u32) -> T,
+) {
+    let mut out = VecDeque::with_capacity(list.len());
+    for item in list.iter().copied() {
+        let (s, e) = range(&item);
+        if le(end, s) || le(e, seq) {
+            out.push_back(item);
+            continue;
+        }
+        if lt(s, seq) {
+            out.push_back(make(item, s, seq));
+        }
+        if lt(end, e) {
+            out.push_back(make(item, end, e));
+        }
+    }
+    while out.len() > MAX_GAPS {
+        out.pop_front();
+    }
+    *list = out;
+}
+
+/// A first transmission, remembered to find its retransmissions' original.
+#[derive(Debug, Clone, Copy)]
+struct Sent {
+    seq: u32,
+    at: At,
+    ip_id: Option<u16>,
+    alone_in_flight: bool,
+}
+
+/// Handshake timing, for the vantage point.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HandshakeTimes {
+    pub syn: Option<At>,
+    pub syn_ack: Option<At>,
+    /// The SYN sender's first packet after the SYN-ACK.
+    pub ack: Option<At>,
+    /// Index of the side that sent the first SYN.
+    pub syn_side: Option<usize>,
+}
+
+/// One connection's evidence. Side 0 is the endpoint that sent the connection's first frame.
+#[derive(Debug, Clone)]
+pub struct Evidence {
+    pub stream: u32,
+    pub sides: [Side; 2],
+    pub handshake: HandshakeTimes,
+    pub reused_ports: Option<At>,
+    pub last: At,
+}
+
+impl Evidence {
+    pub fn new(stream: u32, seg: &Segment, at: At) -> Evidence {
+        let src = Endpoint {
+            ip: seg.src,
+            port: seg.src_port,
+        };
+        let dst = Endpoint {
+            ip: seg.dst,
+            port: seg.dst_port,
+        };
+        Evidence {
+            stream,
+            sides: [Side::new(src, at), Side::new(dst, at)],
+            handshake: HandshakeTimes::default(),
+            reused_ports: None,
+            last: at,
+        }
+    }
+
+    pub fn side_of(&self, endpoint: Endpoint) -> usize {
+        usize::from(self.sides[0].endpoint != endpoint)
+    }
+
+    /// Adds one analysed TCP frame of this connection.
+    pub fn observe(&mut self, frame: u64, time_ns: i64, seg: &Segment, pa: &PacketAnalysis) {
+        let at = (frame, time_ns);
+        let src = Endpoint {
+            ip: seg.src,
+            port: seg.src_port,
+        };
+        let me = self.side_of(src);
+        let peer = 1 - me;
+        self.last = at;
+        let flags = seg.flags;
+        let seglen = seg.payload_len;
+
+        // Replies from the peer to this side's outstanding data happen first, so a D-SACK and
+        // the ACK in the same packet are both seen before the run bookkeeping below.
+        if flags.ack() && !flags.syn() {
+            self.observe_ack(me, peer, seg, pa, at);
+        }
+
+        let s = &mut self.sides[me];
+        if s.packets == 0 {
+            s.first = at;
+        }
+        s.packets += 1;
+        s.last = at;
+
+        if flags.rst() {
+            let during_stall = [0, 1].into_iter().find_map(|i| self.stall_of(i, time_ns));
+            let answers_syn = self.sides[peer].syns.count > 0 && self.sides[me].syn_acks.count == 0;
+            let after_peer_fin = self.sides[peer].fin.is_some();
+            let peer_data_before = self.sides[peer].last.1.ge(&self.sides[me].last.1)
+                && self.sides[peer].data_segments > 0;
+            let s = &mut self.sides[me];
+            s.rst_count += 1;
+            if s.rsts.len() < MAX_RSTS {
+                s.rsts.push(RstSeen {
+                    at,
+                    ttl: seg.ttl,
+                    ip_id: seg.ip_id,
+                    has_ack: flags.ack(),
+                    raw_ack: seg.ack,
+                    during_stall,
+                    answers_syn,
+                    after_own_fin: s.fin.is_some(),
+                    after_peer_fin,
+                    peer_data_before,
+                });
+            }
+            return;
+        }
+
+        s.profile_ttl(seg.ttl);
+        match seg.ip_id {
+            Some(0) => s.ip_ids_zero += 1,
+            Some(id) => {
+                s.ip_ids_nonzero += 1;
+                s.last_ip_id = Some(id);
+            }
+            None => {}
+        }
+        if let Some(ok) = seg.checksum_ok {
+            s.checksums_checked += 1;
+            if !ok {
+                s.bad_checksums.push(at);
+            }
+        }
+
+        if flags.syn() {
+            if flags.ack() {
+                s.syn_acks.push(at);
+                if self.handshake.syn_ack.is_none() {
+                    self.handshake.syn_ack = Some(at);
+                }
+            } else {
+                match s.isn {
+                    None => {
+                        s.isn = Some(seg.seq);
+                        s.syns.push(at);
+                    }
+                    Some(isn) if isn == seg.seq => s.syns.push(at),
+                    Some(_) => s.other_isn_syns.push(at),
+                }
+                if self.handshake.syn.is_none() {
+                    self.handshake.syn = Some(at);
+                    self.handshake.syn_side = Some(me);
+                }
+                if pa.flags.has(AnalysisFlags::REUSED_PORTS) {
+                    self.reused_ports.get_or_insert(at);
+                }
+            }
+            if s.mss.is_none() {
+                s.mss = seg.options.mss;
+            }
+        } else if self.handshake.syn_side == Some(me)
+            && self.handshake.syn_ack.is_some()
+            && self.handshake.ack.is_none()
+        {
+            self.handshake.ack = Some(at);
+        }
+
+        // A non-SYN answer to the peer's SYN before any SYN-ACK: a host that still holds an
+        // older connection on these ports answers with a challenge ACK (RFC 5961 §4).
+        let peer_isn = self.sides[peer].isn;
+        let s = &mut self.sides[me];
+        if !flags.syn() && flags.ack() && s.syn_acks.count == 0 && s.challenge_ack.is_none() {
+            if let Some(isn) = peer_isn {
+                if seg.ack != isn.wrapping_add(1) && s.data_segments == 0 {
+                    s.challenge_ack = Some(at);
+                }
+            }
+        }
+
+        if flags.fin() && s.fin.is_none() {
+            s.fin = Some(at);
+        }
+        if !flags.syn() {
+            s.max_window = s.max_window.max(pa.window);
+        }
+        if pa.flags.has(AnalysisFlags::WINDOW_FULL) {
+            s.window_full.push(at);
+        }
+        if pa.flags.has(AnalysisFlags::KEEP_ALIVE) {
+            s.keep_alives += 1;
+        }
+        if pa.flags.has(AnalysisFlags::DUPLICATE_ACK) {
+            s.dup_acks.push(at);
+        }
+
+        // Zero window advertised by this side (SYNs and RSTs carry no usable window).
+        if !flags.syn() {
+            let open = s.zero_window.last_mut().filter(|e| e.reopened.is_none());
+            match (seg.window == 0, open) {
+                (true, Some(ep)) => {
+                    ep.last_zero = at;
+                    ep.zero_acks += 1;
+                }
+                (true, None) => {
+                    s.zero_window_episodes += 1;
+                    if s.zero_window.len() == MAX_EPISODES {
+                        s.zero_window.remove(0);
+                    }
+                    s.zero_window.push(ZeroWindowEpisode {
+                        start: at,
+                        last_zero: at,
+                        reopened: None,
+                        probes: 0,
+                        zero_acks: 1,
+                    });
+                }
+                (false, Some(ep)) => ep.reopened = Some(at),
+                (false, None) => {}
+            }
+        }
+        // A probe into the peer's zero window.
+        let probe = pa.flags.has(AnalysisFlags::ZERO_WINDOW_PROBE)
+            || pa.flags.has(AnalysisFlags::KEEP_ALIVE);
+        if probe {
+            if let Some(ep) = self.sides[peer]
+                .zero_window
+                .last_mut()
+                .filter(|e| e.reopened.is_none())
+            {
+                ep.probes += 1;
+            }
+        }
+
+        let s = &mut self.sides[me];
+        let consumes = seglen + u32::from(flags.syn()) + u32::from(flags.fin());
+        if seglen > 0 {
+            s.data_segments += 1;
+            s.payload_bytes += u64::from(seglen);
+            s.first_data.get_or_insert(at);
+            s.max_payload = s.max_payload.max(seglen);
+            let peer_mss = self.sides[peer].mss;
+            let s = &mut self.sides[me];
+            // Without the peer's MSS only a segment no link could carry proves offload.
+            let limit = peer_mss.map_or(8960, u32::from);
+            if seglen > limit {
+                s.over_mss.push(at);
+            }
+        }
+        let s = &mut self.sides[me];
+        let corrected = pa.corrected;
+        let resent = (pa.flags.is_retransmission()
+            || corrected == Some(Correction::RetransmissionNotOutOfOrder))
+            && corrected != Some(Correction::FirstSeenAfterAck)
+            && seglen > 0;
+        // A sender gives every packet, retransmissions included, a new IP ID: the same ID at
+        // the same instant is the same packet recorded twice.
+        let duplicate = resent
+            && s.recent
+                .iter()
+                .rev()
+                .find(|r| r.seq == seg.seq)
+                .is_some_and(|r| {
+                    (r.ip_id.is_some() && r.ip_id == seg.ip_id)
+                        || (r.ip_id.is_none() && r.at.1 == time_ns)
+                });
+        if duplicate {
+            s.capture_duplicates.push(at);
+        }
+        let retransmission = resent && !duplicate;
+        if consumes > 0 {
+            s.track_sequence(seg.seq, seg.seq.wrapping_add(consumes), at, !retransmission);
+        }
+        if seglen > 0 && seg.checksum_ok == Some(false) {
+            if s.bad_data.len() == MAX_EPISODES {
+                s.bad_data.pop_front();
+            }
+            s.bad_data.push_back((seg.seq, at));
+        }
+        if pa.flags.has(AnalysisFlags::OUT_OF_ORDER)
+            && corrected != Some(Correction::RetransmissionNotOutOfOrder)
+        {
+            s.out_of_order.push(at);
+        }
+        if retransmission {
+            self.observe_retransmission(me, peer, seg, pa, at);
+        } else if seglen > 0 && !duplicate {
+            let s = &mut self.sides[me];
+            if s.recent.len() == RECENT_SENDS {
+                s.recent.pop_front();
+            }
+            s.recent.push_back(Sent {
+                seq: seg.seq,
+                at,
+                ip_id: seg.ip_id,
+                alone_in_flight: pa.bytes_in_flight.is_none_or(|b| b <= seglen),
+            });
+        }
+    }
+
+    fn observe_retransmission(
+        &mut self,
+        me: usize,
+        peer: usize,
+        seg: &Segment,
+        pa: &PacketAnalysis,
+        at: At,
+    ) {
+        let peer_rel_ack = self.sides[peer].last_rel_ack;
+        let s = &mut self.sides[me];
+        let seglen = seg.payload_len;
+        s.retransmissions.push(at);
+        s.retransmitted_bytes += u64::from(seglen);
+        if let Some(pos) = s.bad_data.iter().position(|b| b.0 == seg.seq && b.1 != at) {
+            if let Some(bad) = s.bad_data.remove(pos) {
+                s.bad_then_resent.push(bad.1);
+            }
+        }
+        let fast = pa.flags.has(AnalysisFlags::FAST_RETRANSMISSION);
+        if fast {
+            s.fast_retransmissions += 1;
+        }
+        let original = s
+            .recent
+            .iter()
+            .rev()
+            .find(|r| r.seq == seg.seq)
+            .map(|r| (r.at, r.alone_in_flight));
+        let already_acked = pa.flags.has(AnalysisFlags::SPURIOUS_RETRANSMISSION)
+            || pa.corrected == Some(Correction::SpuriousPerSack);
+        if s.pending.len() == MAX_PENDING {
+            if let Some(old) = s.pending.pop_front() {
+                push_decided(&mut s.decided, old);
+            }
+        }
+        s.pending.push_back(Retransmission {
+            at,
+            seq: seg.seq,
+            end: seg.seq.wrapping_add(seglen),
+            original: original.map(|o| o.0),
+            alone_in_flight: original.is_some_and(|o| o.1),
+            fast,
+            already_acked,
+            dsack: false,
+            acked: None,
+        });
+
+        let same = s.run.as_ref().is_some_and(|r| r.seq == seg.seq);
+        if !same {
+            s.finish_run();
+            s.run = Some(RetransRun {
+                seq: seg.seq,
+                rel_seq: pa.rel_seq,
+                len: seglen,
+                original: original.map(|o| o.0),
+                retransmissions: FrameList::default(),
+                stuck_rel_ack: peer_rel_ack,
+                stuck_acks: FrameList::default(),
+                resolved: None,
+                bad_checksums: 0,
+            });
+        }
+        if let Some(run) = s.run.as_mut() {
+            run.retransmissions.push(at);
+            if seg.checksum_ok == Some(false) {
+                run.bad_checksums += 1;
+            }
+        }
+    }
+
+    /// An ACK from `me` about `peer`'s data.
+    fn observe_ack(&mut self, me: usize, peer: usize, seg: &Segment, pa: &PacketAnalysis, at: At) {
+        let ack = seg.ack;
+        let sack = seg.options.sack.as_slice();
+        {
+            let s = &mut self.sides[me];
+            s.last_rel_ack = Some(pa.rel_ack);
+            s.last_raw_ack = Some(ack);
+            s.sack_blocks += sack.len() as u64;
+        }
+        // RFC 2883: a first block below the cumulative ACK, or inside the second, reports a
+        // duplicate.
+        let dsack = sack.first().copied().filter(|&(l, r)| {
+            le(r, ack) || sack.get(1).is_some_and(|&(l2, r2)| le(l2, l) && le(r, r2))
+        });
+        if dsack.is_some() {
+            self.sides[me].dsacks.push(at);
+        }
+        if seg.flags.rst() {
+            return;
+        }
+        let sender = &mut self.sides[peer];
+        if let Some((l, r)) = dsack {
+            for p in sender.pending.iter_mut().chain(sender.decided.iter_mut()) {
+                if lt(p.seq, r) && lt(l, p.end) {
+                    p.dsack = true;
+                }
+            }
+        }
+        while let Some(p) = sender.pending.front() {
+            if !le(p.end, ack) {
+                break;
+            }
+            if let Some(mut p) = sender.pending.pop_front() {
+                sender.acked_retransmissions += 1;
+                p.acked = Some(at);
+                push_decided(&mut sender.decided, p);
+            }
+        }
+        if let Some(run) = sender.run.as_mut() {
+            if gt(ack, run.seq) {
+                run.resolved = Some(at);
+                sender.finish_run();
+            } else {
+                run.stuck_acks.push(at);
+            }
+        }
+        sender.peer_acked(ack, at);
+    }
+
+    /// Is `sender`'s data stalled at `now`: the same segment retransmitted at least twice
+    /// without being acknowledged, or a hole the receiver's ACK has been stuck at for a second?
+    pub fn stall_of(&self, sender: usize, now: i64) -> Option<StallRef> {
+        let s = &self.sides[sender];
+        if let Some(run) = s.run.as_ref().filter(|r| r.retransmissions.count >= 2) {
+            return Some(StallRef {
+                sender,
+                retransmissions: run.retransmissions.count,
+                hole_since: None,
+            });
+        }
+        let receiver_ack = self.sides[1 - sender].last_raw_ack?;
+        let (start, opened) = s.open_hole()?;
+        (start == receiver_ack && now - opened.1 >= STALLED_HOLE_NS).then_some(StallRef {
+            sender,
+            retransmissions: 0,
+            hole_since: Some(opened),
+        })
+    }
+
+    /// Retransmissions still waiting for their ACK at the end of the capture.
+    pub fn unacked_retransmissions(&self, side: usize) -> impl Iterator<Item = &Retransmission> {
+        self.sides[side].pending.iter()
+    }
+}
+
+fn push_decided(list: &mut Vec<Retransmission>, r: Retransmission) {
+    if list.len() < MAX_OUTCOMES {
+        list.push(r);
+    }
+}

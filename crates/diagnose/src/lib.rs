@@ -1,0 +1,127 @@
+//! Root-cause diagnosis: from per-packet analysis to findings a person can act on.
+//!
+//! Feed every analysed TCP frame to a [`Diagnoser`] in file order, then call
+//! [`Diagnoser::finish`] with the analyzer's connection summaries. Evidence is gathered as the
+//! frames stream by ([`evidence`], bounded per connection); the rules ([`rules`]) run once per
+//! connection at the end. The finding ids are those of `shared/findings.md`; each rule is
+//! documented in `docs/findings.md`.
+
+mod advice;
+mod evidence;
+mod finding;
+mod rules;
+mod vantage;
+
+use serde::Serialize;
+use tcpsleuth_analyze::{ConnectionSummary, Endpoint, PacketAnalysis};
+use tcpsleuth_decode::Segment;
+
+pub use advice::AppOutcome;
+pub use finding::{Actor, Finding, FindingId, Severity, TimelineEntry};
+pub use vantage::{Vantage, VantagePoint};
+
+use evidence::Evidence;
+
+/// The diagnosis of one connection.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConnectionDiagnosis {
+    pub stream: u32,
+    pub vantage: Vantage,
+    /// What the applications most likely saw; empty when nothing went wrong.
+    pub application: Vec<AppOutcome>,
+    /// Most severe first; empty for a healthy connection.
+    pub findings: Vec<Finding>,
+}
+
+impl ConnectionDiagnosis {
+    /// The most severe finding's severity, if any.
+    pub fn severity(&self) -> Option<Severity> {
+        self.findings.iter().map(|f| f.severity).min()
+    }
+}
+
+/// Streaming diagnosis of one capture.
+#[derive(Default)]
+pub struct Diagnoser {
+    /// Indexed by `tcp.stream`; None for streams with no analysed frame (ICMP quotes).
+    connections: Vec<Option<Evidence>>,
+    capture_start_ns: Option<i64>,
+}
+
+impl Diagnoser {
+    pub fn new() -> Diagnoser {
+        Diagnoser::default()
+    }
+
+    /// The capture's first frame time, for relative times in timelines (any frame, TCP or not).
+    pub fn capture_started(&mut self, time_ns: i64) {
+        self.capture_start_ns.get_or_insert(time_ns);
+    }
+
+    /// Adds one analysed TCP frame.
+    pub fn observe(&mut self, frame: u64, time_ns: i64, seg: &Segment, analysis: &PacketAnalysis) {
+        self.capture_started(time_ns);
+        let index = analysis.stream as usize;
+        if self.connections.len() <= index {
+            self.connections.resize_with(index + 1, || None);
+        }
+        if let Some(slot) = self.connections.get_mut(index) {
+            slot.get_or_insert_with(|| Evidence::new(analysis.stream, seg, (frame, time_ns)))
+                .observe(frame, time_ns, seg, analysis);
+        }
+    }
+
+    /// Runs the rules on every connection. `summaries` are the analyzer's, in any order.
+    pub fn finish(
+        self,
+        summaries: impl IntoIterator<Item = ConnectionSummary>,
+    ) -> Vec<(ConnectionSummary, ConnectionDiagnosis)> {
+        let start = self.capture_start_ns.unwrap_or_default();
+        let mut out = Vec::new();
+        for summary in summaries {
+            let ev = self
+                .connections
+                .get(summary.stream as usize)
+                .and_then(Option::as_ref);
+            let diagnosis = match ev {
+                Some(ev) => diagnose(ev, &summary, start),
+                None => ConnectionDiagnosis {
+                    stream: summary.stream,
+                    vantage: Vantage {
+                        point: VantagePoint::Unknown,
+                        basis: "no analysed TCP frame".into(),
+                    },
+                    application: Vec::new(),
+                    findings: Vec::new(),
+                },
+            };
+            out.push((summary, diagnosis));
+        }
+        out
+    }
+}
+
+fn diagnose(ev: &Evidence, summary: &ConnectionSummary, start: i64) -> ConnectionDiagnosis {
+    let client_ep = ev.sides.iter().position(|s| is(s.endpoint, summary));
+    let client = client_ep.unwrap_or(0);
+    let vantage = vantage::infer(ev, client);
+    let cx = rules::Ctx {
+        ev,
+        summary,
+        client,
+        vantage: &vantage,
+        capture_start_ns: start,
+    };
+    let findings = rules::diagnose(&cx);
+    let application = advice::application_outcomes(&findings);
+    ConnectionDiagnosis {
+        stream: ev.stream,
+        vantage,
+        application,
+        findings,
+    }
+}
+
+fn is(ep: Endpoint, summary: &ConnectionSummary) -> bool {
+    ep.port == summary.client.port && ep.ip.to_string() == summary.client.ip
+}

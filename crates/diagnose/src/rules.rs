@@ -1,0 +1,1238 @@
+//! The decision rules: from one connection's evidence to its findings. Each rule is documented
+//! in docs/findings.md (evidence, thresholds and why, what lowers confidence).
+
+use tcpsleuth_analyze::ConnectionSummary;
+
+use crate::advice;
+use crate::evidence::{At, Evidence, FrameList, RetransRun, Retransmission, Side, STALLED_HOLE_NS};
+use crate::finding::{Actor, Finding, FindingId, Severity, TimelineEntry};
+use crate::vantage::{Vantage, VantagePoint};
+
+/// Everything a rule needs about the connection, oriented client/server.
+pub struct Ctx<'a> {
+    pub ev: &'a Evidence,
+    pub summary: &'a ConnectionSummary,
+    pub client: usize,
+    pub vantage: &'a Vantage,
+    /// Timestamp of the capture's first frame, for `frame.time_relative`.
+    pub capture_start_ns: i64,
+}
+
+impl Ctx<'_> {
+    pub fn server(&self) -> usize {
+        1 - self.client
+    }
+    pub fn actor(&self, side: usize) -> Actor {
+        if side == self.client {
+            Actor::Client
+        } else {
+            Actor::Server
+        }
+    }
+    pub fn name(&self, side: usize) -> &'static str {
+        self.actor(side).as_str()
+    }
+    pub fn side(&self, side: usize) -> &Side {
+        &self.ev.sides[side]
+    }
+    pub fn rel(&self, at: At) -> f64 {
+        (at.1 - self.capture_start_ns) as f64 / 1e9
+    }
+    fn entry(&self, at: At, text: impl Into<String>) -> TimelineEntry {
+        TimelineEntry {
+            frame: at.0,
+            last_frame: None,
+            time: self.rel(at),
+            text: text.into(),
+        }
+    }
+    fn span(&self, list: &FrameList, text: impl Into<String>) -> Option<TimelineEntry> {
+        let first = list.first()?;
+        let mut e = self.entry(first, text);
+        e.last_frame = list.last.map(|l| l.0).filter(|&l| l != first.0);
+        Some(e)
+    }
+    /// Is the capture on (or next to) this side's host?
+    fn near(&self, side: usize) -> bool {
+        let want = if side == self.client {
+            VantagePoint::NearClient
+        } else {
+            VantagePoint::NearServer
+        };
+        self.vantage.point == want
+    }
+    /// The connection's round-trip time: the handshake's, else the smallest ACK RTT (ns).
+    fn base_rtt_ns(&self) -> Option<i64> {
+        let s = self.summary;
+        s.handshake
+            .rtt
+            .or(s.ack_rtt.as_ref().map(|r| r.min))
+            .map(|secs| (secs * 1e9) as i64)
+            .filter(|&ns| ns > 0)
+    }
+    fn stream_filter(&self) -> String {
+        format!("tcp.stream eq {}", self.ev.stream)
+    }
+    fn sender_filter(&self, side: usize) -> String {
+        let ep = self.ev.sides[side].endpoint;
+        let field = if ep.ip.is_ipv4() {
+            "ip.src"
+        } else {
+            "ipv6.src"
+        };
+        format!("{field} == {} && tcp.srcport == {}", ep.ip, ep.port)
+    }
+}
+
+/// Builds one finding; the rule fills in the text.
+struct Draft {
+    /// The endpoint whose data, RST or window the finding is about, when not the actor.
+    about: Option<usize>,
+    id: FindingId,
+    actor: Actor,
+    severity: Severity,
+    confidence: f64,
+    frames: Vec<u64>,
+    summary: String,
+    explanation: String,
+    timeline: Vec<TimelineEntry>,
+    filter: String,
+}
+
+impl Draft {
+    fn finish(mut self, cx: &Ctx<'_>) -> Finding {
+        self.frames.sort_unstable();
+        self.frames.dedup();
+        self.timeline.sort_by_key(|e| e.frame);
+        let next_steps = advice::next_steps(self.id, self.actor, cx);
+        Finding {
+            id: self.id,
+            actor: self.actor,
+            severity: self.severity,
+            confidence: (self.confidence.clamp(0.05, 0.99) * 100.0).round() / 100.0,
+            frames: self.frames,
+            summary: self.summary,
+            explanation: self.explanation,
+            timeline: self.timeline,
+            display_filter: self.filter,
+            next_steps,
+            about: self.about.map(|side| cx.actor(side)),
+        }
+    }
+}
+
+fn secs(ns: i64) -> String {
+    let s = ns as f64 / 1e9;
+    if s < 1.0 {
+        format!("{:.0} ms", s * 1e3)
+    } else {
+        format!("{s:.1} s")
+    }
+}
+
+fn frames_of(list: &FrameList) -> Vec<u64> {
+    list.frames()
+}
+
+/// Runs every rule over one connection.
+pub fn diagnose(cx: &Ctx<'_>) -> Vec<Finding> {
+    let mut out: Vec<Draft> = Vec::new();
+    let stale = handshake(cx, &mut out);
+    stalls(cx, &mut out);
+    resets(cx, &mut out, stale);
+    losses(cx, &mut out);
+    windows(cx, &mut out);
+    capture(cx, &mut out);
+
+    // A capture that lost packets or shows offload artifacts makes every conclusion drawn
+    // from missing or odd-looking segments less certain.
+    let artifacts = out.iter().any(|d| {
+        matches!(
+            d.id,
+            FindingId::CaptureMissedPackets | FindingId::CaptureOffload
+        )
+    });
+    if artifacts {
+        for d in &mut out {
+            if matches!(
+                d.id,
+                FindingId::LossRetransmissions
+                    | FindingId::StallRetransmissionLoop
+                    | FindingId::LossSegmentRejected
+                    | FindingId::Reordering
+                    | FindingId::SpuriousRto
+                    | FindingId::SpuriousDelayedAck
+            ) {
+                d.confidence -= 0.15;
+                d.explanation.push_str(
+                    " Confidence is lowered: this capture itself misses packets or shows offload artifacts (see the capture.* finding).",
+                );
+            }
+        }
+    }
+    let mut findings: Vec<Finding> = out.into_iter().map(|d| d.finish(cx)).collect();
+    findings.sort_by(|a, b| {
+        a.severity
+            .cmp(&b.severity)
+            .then(cause_rank(a.id).cmp(&cause_rank(b.id)))
+            .then(b.confidence.total_cmp(&a.confidence))
+            .then(a.id.cmp(&b.id))
+    });
+    findings
+}
+
+/// Within one severity, causes come before their consequences: a stall before the reset it
+/// provoked, a rejected segment before the loss it caused.
+fn cause_rank(id: FindingId) -> u8 {
+    match id {
+        FindingId::HandshakeRefused
+        | FindingId::HandshakeNoResponse
+        | FindingId::ResetStaleSyn
+        | FindingId::ResetInjected => 0,
+        FindingId::StallRetransmissionLoop | FindingId::ZeroWindowNotReading => 1,
+        FindingId::LossSegmentRejected => 2,
+        FindingId::ResetAfterRetransmissions | FindingId::ResetAbort => 3,
+        _ => 4,
+    }
+}
+
+/// Handshake findings. Returns true when the connection's SYN met a stale connection.
+fn handshake(cx: &Ctx<'_>, out: &mut Vec<Draft>) -> bool {
+    let (c, s) = (cx.side(cx.client), cx.side(cx.server()));
+    let Some(first_syn) = c.syns.first() else {
+        return false;
+    };
+    let isn = c.isn.unwrap_or_default();
+    let refusal = s
+        .rsts
+        .iter()
+        .find(|r| r.answers_syn && r.has_ack && r.raw_ack == isn.wrapping_add(1));
+    let stale_answer = s.challenge_ack.or_else(|| {
+        s.rsts
+            .iter()
+            .find(|r| r.answers_syn && (!r.has_ack || r.raw_ack != isn.wrapping_add(1)))
+            .map(|r| r.at)
+    });
+
+    if let Some(answer) = stale_answer.filter(|_| s.syn_acks.first().is_none_or(|sa| sa.0 > 0)) {
+        let synack_first = s.syn_acks.first();
+        if synack_first.is_none_or(|sa| sa.0 > answer.0) {
+            let client_rst = c.rsts.iter().find(|r| r.at.0 > answer.0).map(|r| r.at);
+            let mut timeline = vec![
+                cx.entry(first_syn, format!("client sends SYN, ISN {isn}")),
+                cx.entry(
+                    answer,
+                    "server answers with an ACK for another sequence space (a challenge ACK) instead of a SYN-ACK: it still holds an older connection on these ports",
+                ),
+            ];
+            let mut frames = vec![first_syn.0, answer.0];
+            if let Some(rst) = client_rst {
+                timeline.push(cx.entry(rst, "client resets the server's stale connection"));
+                frames.push(rst.0);
+            }
+            if let Some(sa) = synack_first {
+                timeline.push(cx.entry(
+                    sa,
+                    "server finally answers a retransmitted SYN with a SYN-ACK",
+                ));
+                frames.push(sa.0);
+            }
+            let reused = cx.ev.reused_ports.is_some();
+            out.push(Draft {
+                about: None,
+                id: FindingId::ResetStaleSyn,
+                actor: Actor::Client,
+                severity: if synack_first.is_some() { Severity::Degraded } else { Severity::Failure },
+                confidence: if reused { 0.9 } else { 0.8 },
+                frames,
+                summary: format!(
+                    "The client's SYN (ports {} → {}) hit a connection the server still had open; it was answered with {} instead of a SYN-ACK",
+                    c.endpoint.port,
+                    s.endpoint.port,
+                    if s.challenge_ack.is_some() { "a challenge ACK" } else { "a RST" }
+                ),
+                explanation: format!(
+                    "A SYN with a new ISN arrived on a 4-tuple that the server still considered established{}. The server's stack answered it as an out-of-window segment, not as a new connection, so the connection attempt was delayed or failed. This happens when the client reuses a source port while the server still holds the old connection (the client lost its state, the old connection's FIN/RST never reached the server, or a NAT reuses ports).",
+                    if reused { " (the same ports carried an earlier connection in this capture)" } else { "" }
+                ),
+                timeline,
+                filter: format!("{} || (tcp.port == {} && tcp.port == {} && tcp.flags.syn == 1)", cx.stream_filter(), c.endpoint.port, s.endpoint.port),
+            });
+            return true;
+        }
+    }
+
+    if s.syn_acks.is_empty() {
+        if let Some(rst) = refusal {
+            out.push(Draft {
+                about: None,
+                id: FindingId::HandshakeRefused,
+                actor: Actor::Server,
+                severity: Severity::Failure,
+                confidence: 0.9,
+                frames: vec![first_syn.0, rst.at.0],
+                summary: format!(
+                    "Connection refused: the SYN to port {} was answered with RST",
+                    s.endpoint.port
+                ),
+                explanation: format!(
+                    "The client's SYN (frame {}) was answered by a RST/ACK acknowledging SYN+1 (frame {}) and no SYN-ACK: nothing listens on {}:{}, or a firewall rejects the connection with a reset. The RST arrived with TTL {}; a firewall on the path would usually show a TTL that differs from the server's other traffic.",
+                    first_syn.0, rst.at.0, s.endpoint.ip, s.endpoint.port, rst.ttl
+                ),
+                timeline: vec![
+                    cx.entry(first_syn, format!("client sends SYN to port {}", s.endpoint.port)),
+                    cx.entry(rst.at, format!("server answers RST/ACK after {}: connection refused", secs(rst.at.1 - first_syn.1))),
+                ],
+                filter: format!("{} && (tcp.flags.syn == 1 || tcp.flags.reset == 1)", cx.stream_filter()),
+            });
+        } else if s.packets == 0 && c.syns.count >= 2 {
+            let last = c.syns.last.unwrap_or(first_syn);
+            let gaps: Vec<String> = c
+                .syns
+                .head
+                .windows(2)
+                .map(|w| format!("{:.1}", (w[1].1 - w[0].1) as f64 / 1e9))
+                .collect();
+            let away = !matches!(cx.vantage.point, VantagePoint::NearClient);
+            out.push(Draft {
+                about: None,
+                id: FindingId::HandshakeNoResponse,
+                actor: Actor::Network,
+                severity: Severity::Failure,
+                confidence: if away { 0.7 } else { 0.85 },
+                frames: frames_of(&c.syns),
+                summary: format!(
+                    "No answer to {} SYNs to {}:{} over {}: filtered, blackholed or the host is down",
+                    c.syns.count,
+                    s.endpoint.ip,
+                    s.endpoint.port,
+                    secs(last.1 - first_syn.1)
+                ),
+                explanation: format!(
+                    "The client sent the same SYN (ISN {isn}) {} times, {} s apart, and nothing came back: no SYN-ACK, no RST, no ICMP error. A closed port would have answered with RST, so the SYNs are being dropped: by a firewall that drops instead of rejecting, by a route that goes nowhere, or by a host that is down. {}",
+                    c.syns.count,
+                    gaps.join(", "),
+                    if away {
+                        "The SYNs reached this capture point, which is away from the client, so the drop is further along: on the path or at the server host itself (host firewall, full accept queue)."
+                    } else {
+                        "From the client side alone the drop cannot be placed: capture at the server too."
+                    }
+                ),
+                timeline: [
+                    Some(cx.entry(first_syn, format!("client sends SYN to {}:{}", s.endpoint.ip, s.endpoint.port))),
+                    cx.span(&c.syns, format!("the SYN is sent {} times in all, with backoff {} s; never answered", c.syns.count, gaps.join(", "))),
+                ]
+                .into_iter()
+                .flatten()
+                .collect(),
+                filter: format!("{} && tcp.flags.syn == 1", cx.stream_filter()),
+            });
+        }
+        return false;
+    }
+
+    let completed = cx.ev.handshake.ack.is_some();
+    if completed && (c.syns.count >= 2 || s.syn_acks.count >= 2) {
+        let (list, what) = if c.syns.count >= 2 {
+            (&c.syns, "SYN")
+        } else {
+            (&s.syn_acks, "SYN-ACK")
+        };
+        let first = list.first().unwrap_or(first_syn);
+        let last = list.last.unwrap_or(first);
+        let delay = last.1 - first.1;
+        out.push(Draft {
+            about: None,
+            id: FindingId::HandshakeSynRetransmitted,
+            actor: Actor::Network,
+            severity: Severity::Degraded,
+            confidence: 0.85,
+            frames: frames_of(list),
+            summary: format!(
+                "The {what} was sent {} times before the handshake completed, adding {} to connection setup",
+                list.count,
+                secs(delay)
+            ),
+            explanation: format!(
+                "The handshake succeeded only after the {what} was retransmitted ({} copies with the same sequence number). The first copy, or its answer, was lost on the way: a SYN retransmission costs a whole initial RTO (1 s on Linux, 3 s on older Windows), which users see as a slow connect.",
+                list.count
+            ),
+            timeline: [
+                Some(cx.entry(first, format!("{} sends {what}", if what == "SYN" { "client" } else { "server" }))),
+                cx.span(list, format!("{what} retransmitted; {} copies in all", list.count)),
+                cx.ev.handshake.ack.map(|a| cx.entry(a, "handshake completes")),
+            ]
+            .into_iter()
+            .flatten()
+            .collect(),
+            filter: format!("{} && tcp.flags.syn == 1", cx.stream_filter()),
+        });
+    }
+    false
+}
+
+fn backoff_text(run: &RetransRun) -> String {
+    let iv = run.intervals();
+    let shown: Vec<String> = iv.iter().take(8).map(|s| format!("{s:.2}")).collect();
+    let more = if iv.len() > 8 { " …" } else { "" };
+    format!("{}{more} s", shown.join(", "))
+}
+
+/// Does the gap between sends roughly double (RTO backoff)?
+fn exponential(run: &RetransRun) -> bool {
+    let iv = run.intervals();
+    iv.len() >= 2
+        && iv
+            .windows(2)
+            .filter(|w| w[0] > 0.0)
+            .all(|w| w[1] / w[0] > 1.4 && w[1] / w[0] < 2.8)
+}
+
+fn stalls(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
+    for sender in [cx.server(), cx.client] {
+        let receiver = 1 - sender;
+        let (snd, rcv) = (cx.name(sender), cx.name(receiver));
+        let s = cx.side(sender);
+        if let Some(run) = s.run.as_ref().filter(|r| {
+            r.retransmissions.count >= 3 || (r.original.is_some() && r.retransmissions.count >= 2)
+        }) {
+            let near_receiver = cx.near(receiver);
+            let actor = if near_receiver {
+                cx.actor(receiver)
+            } else {
+                Actor::Network
+            };
+            let backoff = exponential(run);
+            let last = run.retransmissions.last.unwrap_or((0, 0));
+            let since = run.original.or(run.retransmissions.first()).unwrap_or(last);
+            let tail_ns = cx.ev.last.1 - last.1;
+            let mut frames = frames_of(&run.retransmissions);
+            frames.extend(run.original.map(|o| o.0));
+            frames.extend(run.stuck_acks.frames().into_iter().take(4));
+            let rst = cx
+                .ev
+                .sides
+                .iter()
+                .flat_map(|x| x.rsts.first())
+                .map(|r| r.at)
+                .min();
+            frames.extend(rst.map(|r| r.0));
+            let mut timeline = Vec::new();
+            if let Some(o) = run.original {
+                timeline.push(cx.entry(
+                    o,
+                    format!(
+                        "{snd} sends seq {}, {} bytes; never acknowledged",
+                        run.rel_seq, run.len
+                    ),
+                ));
+            }
+            let ack_note = match run.stuck_rel_ack {
+                Some(ack) if run.stuck_acks.is_empty() => {
+                    format!("; the {rcv}'s ACK never moves past {ack}")
+                }
+                _ => String::new(),
+            };
+            timeline.extend(cx.span(
+                &run.retransmissions,
+                format!(
+                    "the same segment retransmitted {} times, {}{ack_note}",
+                    run.retransmissions.count,
+                    if backoff {
+                        format!("backoff {}", backoff_text(run))
+                    } else {
+                        format!("gaps {}", backoff_text(run))
+                    }
+                ),
+            ));
+            if let Some(rst) = cx
+                .ev
+                .sides
+                .iter()
+                .enumerate()
+                .filter_map(|(i, x)| x.rsts.first().map(|r| (i, r.at)))
+                .min_by_key(|r| r.1 .0)
+            {
+                timeline.push(cx.entry(rst.1, format!("{} sends RST", cx.name(rst.0))));
+            }
+            if let Some(first_stuck) = run.stuck_acks.first() {
+                let mut e = cx.entry(
+                    first_stuck,
+                    format!(
+                        "{rcv} ACK stuck at {} ({} ACKs)",
+                        run.stuck_rel_ack.unwrap_or(run.rel_seq),
+                        run.stuck_acks.count
+                    ),
+                );
+                e.last_frame = run
+                    .stuck_acks
+                    .last
+                    .map(|l| l.0)
+                    .filter(|&l| l != first_stuck.0);
+                timeline.push(e);
+            }
+            let place = if near_receiver {
+                format!("This capture was taken at the {rcv} (its packets carry the sender-side TTL), and it shows every copy arriving: the segment reached the {rcv}'s host but its TCP stack never accepted it (a host firewall, a bad checksum, or a NIC/driver drop after the capture point).")
+            } else if cx.near(sender) {
+                format!("This capture was taken at the {snd}: it proves the segment was sent, not whether it reached the {rcv}. A capture at the {rcv} tells a network drop from a drop inside the {rcv}'s host.")
+            } else {
+                format!("From this vantage point the copies may have been lost after the capture point, or discarded by the {rcv}.")
+            };
+            let confidence = if backoff { 0.9 } else { 0.8 }
+                - if tail_ns < 200_000_000 && rst.is_none() {
+                    0.2
+                } else {
+                    0.0
+                };
+            out.push(Draft {
+                about: Some(sender),
+                id: FindingId::StallRetransmissionLoop,
+                actor,
+                severity: Severity::Failure,
+                confidence,
+                frames: frames.clone(),
+                summary: format!(
+                    "The {snd} retransmitted seq {} {} times over {} while the {rcv}'s ACK stayed stuck: the segment is never accepted",
+                    run.rel_seq,
+                    run.retransmissions.count,
+                    secs(last.1 - since.1)
+                ),
+                explanation: format!(
+                    "Repeated retransmission of the same sequence number with a stagnant ACK means the {rcv} is not accepting that segment{}. Nothing after it can be delivered to the application (TCP delivers in order), so the transfer is stalled. {place}",
+                    if backoff { ", and the doubling gaps between copies are the sender's RTO backoff" } else { "" }
+                ),
+                timeline,
+                filter: format!(
+                    "{} && ((tcp.seq_raw == {} && tcp.len > 0) || tcp.flags.reset == 1)",
+                    cx.stream_filter(),
+                    run.seq
+                ),
+            });
+            if near_receiver {
+                let checks = run.bad_checksums > 0;
+                out.push(Draft {
+                    about: None,
+                    id: FindingId::LossSegmentRejected,
+                    actor: cx.actor(receiver),
+                    severity: Severity::Failure,
+                    confidence: if checks { 0.9 } else { 0.75 },
+                    frames: frames.clone(),
+                    summary: format!(
+                        "Seq {} reached the {rcv}'s capture {} times but the {rcv} never acknowledged it",
+                        run.rel_seq,
+                        run.sends()
+                    ),
+                    explanation: format!(
+                        "The capture on the {rcv}'s side shows every copy of the segment arriving, yet the {rcv}'s ACK never moves past it. The packet was dropped inside the {rcv}'s host, between the capture point and TCP: {}",
+                        if checks { "the copies carry a bad TCP checksum, so the stack discards them." } else { "a host firewall rule, a checksum or validation failure, or a driver drop." }
+                    ),
+                    timeline: Vec::new(),
+                    filter: format!("{} && tcp.seq_raw == {} && tcp.len > 0", cx.stream_filter(), run.seq),
+                });
+            }
+            continue;
+        }
+        // No retransmission reached the capture, but the receiver waits on a hole for good.
+        if let Some(stall) = cx.ev.stall_of(sender, cx.ev.last.1) {
+            if let Some(opened) = stall.hole_since {
+                let r = cx.side(receiver);
+                let rst = r.rsts.first().map(|x| x.at);
+                let end = rst.unwrap_or(cx.ev.last);
+                if end.1 - opened.1 < STALLED_HOLE_NS {
+                    continue;
+                }
+                let mut frames = vec![opened.0];
+                frames.extend(r.dup_acks.frames().into_iter().take(6));
+                frames.extend(rst.map(|x| x.0));
+                let mut timeline = vec![cx.entry(opened, format!("a segment of the {snd}'s data is missing: later data arrives, the hole before it does not"))];
+                timeline.extend(cx.span(
+                    &r.dup_acks,
+                    format!(
+                        "{rcv} sends {} duplicate ACKs asking for it",
+                        r.dup_acks.count
+                    ),
+                ));
+                if let Some(x) = rst {
+                    timeline.push(cx.entry(
+                        x,
+                        format!("{rcv} sends RST after waiting {}", secs(x.1 - opened.1)),
+                    ));
+                }
+                out.push(Draft {
+                    about: Some(sender),
+                    id: FindingId::StallRetransmissionLoop,
+                    actor: Actor::Network,
+                    severity: Severity::Failure,
+                    confidence: 0.65,
+                    frames: frames.clone(),
+                    summary: format!(
+                        "A segment of the {snd}'s data never arrived: the {rcv}'s ACK stayed stuck for {} while later data kept coming",
+                        secs(end.1 - opened.1)
+                    ),
+                    explanation: format!(
+                        "The {rcv} received data beyond a hole and kept acknowledging the hole's start, and no copy of the missing segment ever reached this capture point. The {snd} must have retransmitted it (TCP always does), so every copy was lost before this point: a path that drops this particular segment and its retransmissions (a middlebox filtering on content, a path MTU problem, a broken link). A capture at the {snd} would show the retransmissions."
+                    ),
+                    timeline,
+                    filter: format!("{} && (tcp.analysis.duplicate_ack || tcp.analysis.lost_segment || tcp.flags.reset == 1)", cx.stream_filter()),
+                });
+            }
+        }
+    }
+}
+
+fn resets(cx: &Ctx<'_>, out: &mut Vec<Draft>, stale_syn: bool) {
+    for x in [cx.client, cx.server()] {
+        let xs = cx.side(x);
+        let Some(rst) = xs.rsts.first() else { continue };
+        if rst.answers_syn {
+            continue; // handshake.refused / reset.stale_syn
+        }
+        let (who, peer) = (cx.name(x), cx.name(1 - x));
+        if stale_syn
+            && x == cx.client
+            && cx
+                .side(cx.server())
+                .syn_acks
+                .first()
+                .is_none_or(|sa| sa.0 > rst.at.0)
+        {
+            continue;
+        }
+        let mut frames: Vec<u64> = xs.rsts.iter().map(|r| r.at.0).collect();
+        let usual = xs.usual_ttl();
+        let profiled = xs.ttl_samples() >= 2;
+        let ttl_odd = profiled && !xs.ttl_was_seen(rst.ttl) && xs.distinct_ttls() <= 2;
+        if ttl_odd {
+            let usual = usual.unwrap_or(0);
+            let id_odd =
+                matches!(rst.ip_id, Some(0)) && xs.ip_ids_nonzero > 0 && xs.ip_ids_zero == 0;
+            let certain = cx.near(x);
+            let mut confidence: f64 = if certain { 0.95 } else { 0.85 };
+            if id_odd {
+                confidence += 0.05;
+            }
+            let idle = xs.last.1.max(cx.side(1 - x).last.1);
+            let _ = idle;
+            let quiet_before = quiet_before(cx, rst.at);
+            out.push(Draft {
+                about: Some(x),
+                id: FindingId::ResetInjected,
+                actor: Actor::Middlebox,
+                severity: Severity::Failure,
+                confidence,
+                frames: frames.clone(),
+                summary: format!(
+                    "A RST claiming to come from the {who} (frame {}) was sent by a device on the path: TTL {} where the {who}'s packets carry {usual}",
+                    rst.at.0, rst.ttl
+                ),
+                explanation: format!(
+                    "Every other packet from the {who} arrived with TTL {usual}; this RST arrived with TTL {}, so it was generated {} hop(s) {} than the {who}: a firewall, IDS, NAT or load balancer forged it{}{}. {}The {peer} saw the connection reset; the {who} itself most likely never sent it and may still consider the connection open (half-open).",
+                    rst.ttl,
+                    (i32::from(rst.ttl) - i32::from(usual)).abs(),
+                    if rst.ttl > usual { "closer" } else { "farther" },
+                    if id_odd { ", and its IP ID 0 breaks the pattern of the sender's IP IDs" } else { "" },
+                    if certain { " (the capture was taken on the claimed sender's own side, so this RST never came from its stack)" } else { "" },
+                    match quiet_before {
+                        Some(idle) if idle >= 5_000_000_000 => format!("The connection had been idle for {} before it: the typical signature of a stateful device that dropped the connection after an idle timeout. ", secs(idle)),
+                        _ => String::new(),
+                    }
+                ),
+                timeline: [
+                    cx.ev.sides[x].first_data.map(|d| cx.entry(d, format!("{who} sends data (TTL {usual})"))),
+                    Some(cx.entry(rst.at, format!("RST \"from the {who}\" with TTL {}, IP ID {}", rst.ttl, rst.ip_id.map_or("-".into(), |i| i.to_string())))),
+                ]
+                .into_iter()
+                .flatten()
+                .collect(),
+                filter: format!("{} && ({} || tcp.flags.reset == 1)", cx.stream_filter(), cx.sender_filter(x)),
+            });
+            continue;
+        }
+        if let Some(stall) = rst.during_stall {
+            let stuck_sender = cx.name(stall.sender);
+            let gave_up = stall.sender == x;
+            let run = cx.side(stall.sender).run.as_ref();
+            frames.extend(
+                run.map(|r| frames_of(&r.retransmissions))
+                    .unwrap_or_default(),
+            );
+            let mut timeline: Vec<TimelineEntry> = run
+                .and_then(|r| {
+                    cx.span(
+                        &r.retransmissions,
+                        format!("{stuck_sender} retransmits seq {} again and again ({} times), unacknowledged", r.rel_seq, r.retransmissions.count),
+                    )
+                })
+                .into_iter()
+                .collect();
+            if let Some(hole) = stall.hole_since {
+                timeline.push(cx.entry(hole, format!("a segment of the {stuck_sender}'s data goes missing; the {}'s ACK stays stuck below it", cx.name(1 - stall.sender))));
+            }
+            timeline.push(cx.entry(
+                rst.at,
+                format!(
+                        "{who} sends RST after {}",
+                        secs(
+                            rst.at.1
+                                - stall
+                                    .hole_since
+                                    .or(run.and_then(|r| r.original))
+                                    .map_or(rst.at.1, |h| h.1)
+                        )
+                    ),
+            ));
+            out.push(Draft {
+                about: Some(stall.sender),
+                id: FindingId::ResetAfterRetransmissions,
+                actor: cx.actor(x),
+                severity: Severity::Failure,
+                confidence: if profiled { 0.9 } else { 0.8 },
+                frames,
+                summary: if gave_up {
+                    format!("The {who} gave up and reset the connection after its data went unacknowledged")
+                } else {
+                    format!("The {who} reset the connection while waiting for data the {stuck_sender} could not get through")
+                },
+                explanation: if gave_up {
+                    format!("The {who} retransmitted the same segment {} times without an ACK, then aborted the connection with RST: its stack (or the application's timeout) decided the peer was unreachable. The {peer} application sees a reset; the {who}'s application sees a timeout.", stall.retransmissions)
+                } else {
+                    format!("The {who} sent RST while the {stuck_sender}'s data was stalled{}: the {who}'s application (or stack) gave up waiting for data that never arrived, as in the classic 10054 case. The root cause is the stall, not the reset.", if stall.retransmissions > 0 { format!(" ({} retransmissions of the same segment, ACK stuck)", stall.retransmissions) } else { String::new() })
+                },
+                timeline,
+                filter: format!("{} && (tcp.analysis.retransmission || tcp.analysis.duplicate_ack || tcp.flags.reset == 1)", cx.stream_filter()),
+            });
+            continue;
+        }
+        if rst.after_own_fin && rst.after_peer_fin {
+            continue; // both sides had closed: a reset of a finished connection is harmless
+        }
+        let severity = if rst.after_peer_fin && !rst.after_own_fin {
+            Severity::Info
+        } else {
+            Severity::Failure
+        };
+        let why = if rst.after_own_fin && rst.peer_data_before {
+            format!("The {who} had already closed its side (FIN) and the {peer} still sent data; a closed socket answers data with RST. Typical of a server closing an idle keep-alive connection while the client reuses it.")
+        } else if rst.after_peer_fin {
+            format!("The {peer} had finished sending (FIN) and the {who} closed with RST instead of FIN: usually deliberate (SO_LINGER 0 to skip TIME_WAIT) and harmless once all data was delivered.")
+        } else if rst.peer_data_before {
+            format!("The {who} aborted right after data from the {peer} arrived: typical of an application that closes a socket with unread data in its receive buffer (the kernel then sends RST, RFC 2525 §2.17), or of an abort after a protocol error.")
+        } else {
+            format!("The {who}'s application aborted the connection: close() with SO_LINGER {{on, 0}}, close() with unread received data, or a process that exited or crashed.")
+        };
+        out.push(Draft {
+            about: None,
+            id: FindingId::ResetAbort,
+            actor: cx.actor(x),
+            severity,
+            confidence: if profiled { 0.9 } else { 0.7 },
+            frames,
+            summary: format!("The {who} aborted the connection with RST (frame {})", rst.at.0),
+            explanation: format!(
+                "{why} No delivery failure preceded the reset{}.",
+                if profiled { format!(", and its TTL ({}) matches the {who}'s other packets, so the {who}'s own stack sent it", rst.ttl) } else { String::new() }
+            ),
+            timeline: [
+                cx.side(1 - x).fin.filter(|_| rst.after_peer_fin).map(|f| cx.entry(f, format!("{peer} sends FIN"))),
+                xs.fin.filter(|_| rst.after_own_fin).map(|f| cx.entry(f, format!("{who} sends FIN"))),
+                Some(cx.entry(rst.at, format!("{who} sends RST{}", if xs.rst_count > 1 { format!(" ({} RSTs in all)", xs.rst_count) } else { String::new() }))),
+            ]
+            .into_iter()
+            .flatten()
+            .collect(),
+            filter: format!("{} && tcp.flags.reset == 1", cx.stream_filter()),
+        });
+    }
+}
+
+/// How long the connection had been silent before `at` (ns), if any packet preceded it.
+fn quiet_before(cx: &Ctx<'_>, at: At) -> Option<i64> {
+    // The sides keep only their last packet; when the RST is the last packet, the other
+    // side's last packet before it bounds the idle time.
+    let before = cx
+        .ev
+        .sides
+        .iter()
+        .map(|s| s.last)
+        .filter(|l| l.0 < at.0)
+        .map(|l| l.1)
+        .max()?;
+    Some(at.1 - before)
+}
+
+/// Spurious judgement for one retransmission, given where the capture is.
+fn is_spurious(cx: &Ctx<'_>, sender: usize, r: &Retransmission) -> bool {
+    if r.already_acked || r.dsack {
+        return true;
+    }
+    // On the sender's host an ACK cannot answer the retransmission in less than a round trip:
+    // one that covers it sooner was sent for the original.
+    match (cx.near(sender), cx.base_rtt_ns(), r.acked) {
+        (true, Some(rtt), Some(ack)) if rtt >= 1_000_000 => ack.1 - r.at.1 < rtt / 2,
+        _ => false,
+    }
+}
+
+fn losses(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
+    let mut delayed: Vec<(usize, Retransmission)> = Vec::new();
+    let mut rto: Vec<(usize, Retransmission)> = Vec::new();
+    for sender in [cx.server(), cx.client] {
+        let s = cx.side(sender);
+        let (snd, rcv) = (cx.name(sender), cx.name(1 - sender));
+        let decided = &s.decided;
+        let mut spurious_fast: Vec<&Retransmission> = Vec::new();
+        for r in decided.iter().chain(cx.ev.unacked_retransmissions(sender)) {
+            if !is_spurious(cx, sender, r) {
+                continue;
+            }
+            if r.fast {
+                spurious_fast.push(r);
+            } else if r.alone_in_flight {
+                delayed.push((sender, *r));
+            } else {
+                rto.push((sender, *r));
+            }
+        }
+        // Loss that was repaired: retransmissions the receiver acknowledged, less the needless
+        // ones. Unacknowledged ones belong to a stall (reported by its own finding). The
+        // decided list is a bounded sample, so its proportions scale to the counters.
+        let sample = decided.len().max(1) as f64;
+        let scale = |n: usize| (n as f64 / sample * s.acked_retransmissions as f64).round() as u64;
+        let needless = scale(
+            decided
+                .iter()
+                .filter(|r| is_spurious(cx, sender, r))
+                .count(),
+        );
+        let genuine = s.acked_retransmissions.saturating_sub(needless);
+        let genuine_fast = scale(
+            decided
+                .iter()
+                .filter(|r| r.fast && !is_spurious(cx, sender, r))
+                .count(),
+        );
+        let timer_based = genuine.saturating_sub(genuine_fast);
+        if genuine >= 2 || (genuine == 1 && timer_based == 1) {
+            let rate = if s.data_segments > 0 {
+                100.0 * genuine as f64 / s.data_segments as f64
+            } else {
+                0.0
+            };
+            let bad = &s.bad_then_resent;
+            let corrupted = !bad.is_empty() && !offload_checksums(cx, sender);
+            let rejected_here = corrupted && cx.near(1 - sender);
+            let r = cx.side(1 - sender);
+            let mut timeline: Vec<TimelineEntry> = Vec::new();
+            timeline.extend(cx.span(
+                &s.retransmissions,
+                format!(
+                    "{snd} retransmits {} segments ({} after duplicate ACKs, the rest on a timer)",
+                    s.retransmissions.count, s.fast_retransmissions
+                ),
+            ));
+            timeline.extend(cx.span(
+                &r.dup_acks,
+                format!("{rcv} sends {} duplicate ACKs", r.dup_acks.count),
+            ));
+            out.push(Draft {
+                about: None,
+                id: FindingId::LossRetransmissions,
+                actor: Actor::Network,
+                severity: Severity::Degraded,
+                confidence: if corrupted { 0.7 } else { 0.85 },
+                frames: frames_of(&s.retransmissions),
+                summary: format!(
+                    "{genuine} of the {snd}'s {} data segments were lost and retransmitted ({rate:.1}%); the connection recovered",
+                    s.data_segments
+                ),
+                explanation: format!(
+                    "The {snd} retransmitted {genuine} segments that the {rcv} had not acknowledged: {} by fast retransmission after duplicate ACKs, {} after a retransmission timeout (each timeout stalls the flow for at least 200 ms). {}{}{}",
+                    genuine_fast.min(genuine),
+                    timer_based,
+                    if r.sack_blocks > 0 { "The receiver used SACK, so only the missing segments were resent. " } else { "No SACK blocks were seen: with SACK off (a common Windows or middlebox default) a loss costs more resends. " },
+                    if corrupted { format!("{} of the lost segments reached this capture point with a bad TCP checksum: they were corrupted on the way, not dropped. ", bad.count) } else { String::new() },
+                    if cx.near(1 - sender) && !rejected_here { "This capture is near the receiver: a retransmitted segment whose first copy also appears here reached the receiver's host, so for those the ACK was lost on the way back or the host discarded the data." } else { "" }
+                ),
+                timeline,
+                filter: format!("{} && (tcp.analysis.retransmission || tcp.analysis.fast_retransmission || tcp.analysis.duplicate_ack)", cx.stream_filter()),
+            });
+            if rejected_here {
+                out.push(Draft {
+                    about: None,
+                    id: FindingId::LossSegmentRejected,
+                    actor: cx.actor(1 - sender),
+                    severity: Severity::Degraded,
+                    confidence: 0.9,
+                    frames: frames_of(bad),
+                    summary: format!("{} segment(s) from the {snd} reached the {rcv} with a bad TCP checksum and were discarded", bad.count),
+                    explanation: format!(
+                        "This capture, taken at the {rcv}, shows the segment arriving with a wrong TCP checksum; the {rcv}'s stack discarded it (Linux counts it in TcpInCsumErrors) and the {snd} had to retransmit. The {snd}'s other packets have correct checksums, so this is corruption on the path (a faulty link, NIC or middlebox), not checksum offload."
+                    ),
+                    timeline: cx.span(bad, format!("segment from the {snd} arrives with a bad checksum")).into_iter().collect(),
+                    filter: format!("{} && tcp.checksum.status == \"Bad\"", cx.stream_filter()),
+                });
+            }
+        }
+        let ooo_fast = spurious_fast.len();
+        let reordered: Vec<At> = {
+            let rtt = cx.base_rtt_ns();
+            let ages = cx.side(sender).hole_fill_ages();
+            let fills = &cx.side(sender).hole_fills;
+            fills
+                .head
+                .iter()
+                .zip(ages)
+                .filter(|(_, &age)| rtt.is_some_and(|rtt| age < rtt * 3 / 4))
+                .map(|(at, _)| *at)
+                .collect()
+        };
+        if !reordered.is_empty() || ooo_fast > 0 {
+            let mut frames: Vec<u64> = reordered.iter().map(|a| a.0).collect();
+            frames.extend(spurious_fast.iter().map(|r| r.at.0));
+            let mut timeline: Vec<TimelineEntry> = reordered
+                .iter()
+                .take(6)
+                .map(|a| cx.entry(*a, format!("{snd}'s segment arrives after later data, within a fraction of the RTT: reordered, not lost")))
+                .collect();
+            timeline.extend(spurious_fast.iter().take(6).map(|r| cx.entry(r.at, format!("{snd} fast-retransmits a segment that the {rcv} then reports as a duplicate (D-SACK): it had only arrived late"))));
+            out.push(Draft {
+                about: None,
+                id: FindingId::Reordering,
+                actor: Actor::Network,
+                severity: Severity::Degraded,
+                confidence: if reordered.len() + ooo_fast >= 3 { 0.85 } else { 0.7 },
+                frames,
+                summary: format!(
+                    "The path reordered the {snd}'s segments ({} arrived late without being lost{})",
+                    reordered.len(),
+                    if ooo_fast > 0 { format!(", {ooo_fast} needless fast retransmissions") } else { String::new() }
+                ),
+                explanation: format!(
+                    "Segments filled holes in the {snd}'s data sooner than a retransmission could have (a repair takes at least one round trip), so they were overtaken on the way rather than lost{}. Reordering makes the receiver send duplicate ACKs and can trigger spurious fast retransmissions; typical causes are multipath routing (ECMP, link bonding) and parallel processing in middleboxes.",
+                    if ooo_fast > 0 { "; the receiver's D-SACKs confirm the retransmitted copies were duplicates" } else { "" }
+                ),
+                timeline,
+                filter: format!("{} && (tcp.analysis.out_of_order || tcp.analysis.duplicate_ack || tcp.options.sack.dsack)", cx.stream_filter()),
+            });
+        }
+    }
+    spurious_finding(cx, out, &delayed, true);
+    spurious_finding(cx, out, &rto, false);
+}
+
+fn spurious_finding(
+    cx: &Ctx<'_>,
+    out: &mut Vec<Draft>,
+    events: &[(usize, Retransmission)],
+    delayed_ack: bool,
+) {
+    // One needless retransmission (a tail-loss probe, say) is noise; a pattern is a finding.
+    if events.len() < 2 {
+        return;
+    }
+    let sender = events[0].0;
+    let (snd, rcv) = (cx.name(sender), cx.name(1 - sender));
+    let frames: Vec<u64> = events.iter().map(|(_, r)| r.at.0).collect();
+    let lags: Vec<i64> = events
+        .iter()
+        .filter_map(|(_, r)| Some(r.acked?.1 - r.original?.1))
+        .collect();
+    let timers: Vec<i64> = events
+        .iter()
+        .filter_map(|(_, r)| Some(r.at.1 - r.original?.1))
+        .collect();
+    let median = |v: &[i64]| {
+        let mut v = v.to_vec();
+        v.sort_unstable();
+        v.get(v.len() / 2).copied()
+    };
+    let lag = median(&lags).map_or("?".into(), secs);
+    let timer = median(&timers).map_or("?".into(), secs);
+    let dsacked = events.iter().filter(|(_, r)| r.dsack).count();
+    let timeline: Vec<TimelineEntry> = events
+        .iter()
+        .take(4)
+        .flat_map(|(_, r)| {
+            [
+                r.original
+                    .map(|o| cx.entry(o, format!("{snd} sends a segment"))),
+                Some(cx.entry(
+                    r.at,
+                    format!(
+                        "{snd} retransmits it after {}",
+                        r.original.map_or("?".into(), |o| secs(r.at.1 - o.1))
+                    ),
+                )),
+                r.acked.map(|a| {
+                    cx.entry(
+                        a,
+                        format!(
+                            "{rcv}'s ACK covers the original{}",
+                            if r.dsack {
+                                " and reports the copy as a duplicate (D-SACK)"
+                            } else {
+                                ""
+                            }
+                        ),
+                    )
+                }),
+            ]
+        })
+        .flatten()
+        .collect();
+    let filter = format!("{} && (tcp.analysis.retransmission || tcp.analysis.spurious_retransmission || tcp.options.sack.dsack)", cx.stream_filter());
+    if delayed_ack {
+        out.push(Draft {
+            about: None,
+            id: FindingId::SpuriousDelayedAck,
+            actor: cx.actor(sender),
+            severity: Severity::Degraded,
+            confidence: if dsacked > 0 { 0.85 } else { 0.7 },
+            frames,
+            summary: format!(
+                "The {snd} retransmitted {} segments needlessly: its retransmission timer ({timer}) fires before the {rcv}'s delayed ACK ({lag})",
+                events.len()
+            ),
+            explanation: format!(
+                "Each time, a lone segment was outstanding, the {snd} resent it after {timer}, and the ACK for the original came {lag} after it was sent{}: the data was never lost. A receiver holds the ACK of a single segment for its delayed-ACK timer (40 ms minimum on Linux, 200 ms on Windows) hoping to piggyback it on a reply; a sender whose RTO is below that timer retransmits every such segment. Every retransmission wastes bandwidth and resets congestion state.",
+                if dsacked > 0 { format!(", and the {rcv} reported {dsacked} copies as duplicates (D-SACK)") } else { String::new() }
+            ),
+            timeline,
+            filter,
+        });
+    } else {
+        out.push(Draft {
+            about: None,
+            id: FindingId::SpuriousRto,
+            actor: Actor::Network,
+            severity: Severity::Degraded,
+            confidence: if dsacked > 0 { 0.85 } else { 0.7 },
+            frames,
+            summary: format!(
+                "{} retransmissions by the {snd} were spurious: the round-trip time rose above its retransmission timeout",
+                events.len()
+            ),
+            explanation: format!(
+                "The {snd}'s timer fired (after {timer}) while its data was still on the way; the ACKs for the originals arrived {lag} after they were sent{}, so nothing had been lost. Usual base RTT: {}. A sudden RTT increase (queueing in a congested or bufferbloated link, a route change, a Wi-Fi or cellular link retrying) beyond the RTO makes the sender resend data that was only late.",
+                if dsacked > 0 { format!(", and the {rcv} reported {dsacked} copies as duplicates (D-SACK)") } else { String::new() },
+                cx.base_rtt_ns().map_or("unknown".into(), secs)
+            ),
+            timeline,
+            filter,
+        });
+    }
+}
+
+/// Bad checksums on most of one side's packets, and none on the other's: offload on the
+/// capturing host.
+fn offload_checksums(cx: &Ctx<'_>, side: usize) -> bool {
+    let s = cx.side(side);
+    let other = cx.side(1 - side);
+    s.bad_checksums.count >= 2
+        && s.bad_checksums.count * 2 >= s.checksums_checked
+        && other.bad_checksums.count * 10 <= other.checksums_checked.max(1)
+}
+
+fn windows(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
+    for adv in [cx.client, cx.server()] {
+        let a = cx.side(adv);
+        let (who, peer) = (cx.name(adv), cx.name(1 - adv));
+        let end = a
+            .rsts
+            .first()
+            .map(|r| r.at)
+            .or(cx.side(1 - adv).rsts.first().map(|r| r.at))
+            .unwrap_or(cx.ev.last);
+        let reopened: Vec<_> = a
+            .zero_window
+            .iter()
+            .filter(|e| e.reopened.is_some())
+            .collect();
+        if let Some(open) = a.zero_window.last().filter(|e| e.reopened.is_none()) {
+            let lasted = end.1 - open.start.1;
+            if lasted >= 1_000_000_000 || open.probes >= 2 {
+                let mut frames = vec![open.start.0, open.last_zero.0];
+                frames.extend(a.rsts.first().map(|r| r.at.0));
+                out.push(Draft {
+                    about: None,
+                    id: FindingId::ZeroWindowNotReading,
+                    actor: cx.actor(adv),
+                    severity: Severity::Failure,
+                    confidence: if open.probes >= 2 || lasted >= 5_000_000_000 { 0.9 } else { 0.75 },
+                    frames,
+                    summary: format!(
+                        "The {who}'s application stopped reading: its receive window stayed at zero for {}{}",
+                        secs(lasted),
+                        if a.rsts.is_empty() && cx.side(1 - adv).rsts.is_empty() { " until the end of the capture" } else { " until the reset" }
+                    ),
+                    explanation: format!(
+                        "The {who} advertised a zero window (frame {}) and never opened it again; the {peer} probed {} time(s) and each answer still said window 0. The {who}'s kernel buffer is full because its application is not calling recv()/read() on the socket (blocked elsewhere, deadlocked, or waiting on something else). The {peer}'s application is stuck in send().",
+                        open.start.0, open.probes
+                    ),
+                    timeline: vec![
+                        cx.entry(open.start, format!("{who} advertises a zero window")),
+                        cx.entry(open.last_zero, format!("{who} still advertises zero after {} ({} zero-window packets, {} probes from the {peer})", secs(open.last_zero.1 - open.start.1), open.zero_acks, open.probes)),
+                    ],
+                    filter: format!("{} && (tcp.analysis.zero_window || tcp.analysis.zero_window_probe || tcp.analysis.keep_alive || tcp.flags.reset == 1)", cx.stream_filter()),
+                });
+            }
+        }
+        if !reopened.is_empty() {
+            let total: i64 = reopened
+                .iter()
+                .filter_map(|e| Some(e.reopened?.1 - e.start.1))
+                .sum();
+            let mut frames: Vec<u64> = Vec::new();
+            let mut timeline = Vec::new();
+            for e in reopened.iter().take(4) {
+                frames.push(e.start.0);
+                timeline.push(cx.entry(e.start, format!("{who} advertises a zero window")));
+                if let Some(r) = e.reopened {
+                    frames.push(r.0);
+                    timeline.push(cx.entry(
+                        r,
+                        format!("{who} reopens the window after {}", secs(r.1 - e.start.1)),
+                    ));
+                }
+            }
+            out.push(Draft {
+                about: None,
+                id: FindingId::ZeroWindowSlowReader,
+                actor: cx.actor(adv),
+                severity: Severity::Degraded,
+                confidence: 0.85,
+                frames,
+                summary: format!(
+                    "The {who}'s application reads more slowly than data arrives: its window closed to zero {} time(s), {} in all",
+                    a.zero_window_episodes,
+                    secs(total)
+                ),
+                explanation: format!(
+                    "The {who}'s receive buffer filled up and it advertised a zero window, pausing the {peer}; each time it reopened once the application had read some data. The bottleneck is the {who}'s application (or a receive buffer too small for its read pattern), not the network."
+                ),
+                timeline,
+                filter: format!("{} && (tcp.analysis.zero_window || tcp.analysis.window_update)", cx.stream_filter()),
+            });
+        }
+        // The sender filling this side's window again and again, without it ever closing.
+        let sender = cx.side(1 - adv);
+        let full = &sender.window_full;
+        if a.zero_window_episodes == 0 && full.count >= 3 && full.count * 50 >= sender.data_segments
+        {
+            let rtt = cx.base_rtt_ns();
+            let cap = rtt
+                .filter(|&r| r > 0)
+                .map(|r| a.max_window as f64 * 8.0 / (r as f64 / 1e9) / 1e6);
+            let scale_note = match (
+                cx.summary.client_options.as_ref(),
+                cx.summary.server_options.as_ref(),
+            ) {
+                (Some(c), Some(s)) if c.window_scale.is_none() || s.window_scale.is_none() => {
+                    " Window scaling was not negotiated, which caps the window at 64 KB."
+                }
+                _ => "",
+            };
+            out.push(Draft {
+                about: None,
+                id: FindingId::ReceiveWindowLimited,
+                actor: cx.actor(adv),
+                severity: Severity::Degraded,
+                confidence: 0.8,
+                frames: frames_of(full),
+                summary: format!(
+                    "Throughput is capped by the {who}'s receive window ({} bytes at most){}",
+                    a.max_window,
+                    cap.map_or(String::new(), |c| format!(": at most {c:.1} Mbit/s at this RTT"))
+                ),
+                explanation: format!(
+                    "The {peer} filled the {who}'s advertised window {} times ({} of its {} data segments) and had to wait for ACKs to send more, while the window never closed to zero: the application keeps up, but the buffer is too small for the path's bandwidth-delay product.{scale_note}",
+                    full.count, full.count, sender.data_segments
+                ),
+                timeline: cx.span(full, format!("{peer}'s segments fill the {who}'s window ({} times)", full.count)).into_iter().collect(),
+                filter: format!("{} && tcp.analysis.window_full", cx.stream_filter()),
+            });
+        }
+    }
+}
+
+fn capture(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
+    let mut missed_frames = Vec::new();
+    let mut missed_bytes = 0;
+    for side in [cx.client, cx.server()] {
+        let (bytes, acks) = cx.side(side).missed();
+        missed_bytes += bytes;
+        missed_frames.extend(acks);
+    }
+    if missed_bytes > 0 {
+        missed_frames.sort_unstable();
+        let timeline = missed_frames
+            .iter()
+            .take(6)
+            .map(|a| {
+                cx.entry(
+                    *a,
+                    "ACK covers data that the capture never saw (and that was never retransmitted)",
+                )
+            })
+            .collect();
+        out.push(Draft {
+            about: None,
+            id: FindingId::CaptureMissedPackets,
+            actor: Actor::Capture,
+            severity: Severity::Info,
+            confidence: 0.9,
+            frames: missed_frames.iter().map(|a| a.0).collect(),
+            summary: format!("The capture missed {missed_bytes} bytes of data that the network delivered"),
+            explanation: "The receiver acknowledged data that never appears in this capture and that the sender never had to retransmit: it was delivered, the capture just did not record it (capture buffer overflow, a SPAN port dropping under load, or frames removed later). Gaps in this capture are not network loss.".into(),
+            timeline,
+            filter: format!("{} && (tcp.analysis.ack_lost_segment || tcp.analysis.lost_segment)", cx.stream_filter()),
+        });
+    }
+    for side in [cx.client, cx.server()] {
+        let s = cx.side(side);
+        let who = cx.name(side);
+        let big = &s.over_mss;
+        let checksums = offload_checksums(cx, side);
+        if big.is_empty() && !checksums {
+            continue;
+        }
+        let mss = cx.side(1 - side).mss;
+        let mut parts = Vec::new();
+        if !big.is_empty() {
+            parts.push(format!(
+                "{} segments from the {who} are larger than {} (up to {} bytes): the capturing host's NIC or kernel had not yet split them (TSO/GSO on send, GRO/LRO on receive)",
+                big.count,
+                mss.map_or("any link MTU".to_string(), |m| format!("the MSS the peer announced ({m})")),
+                s.max_payload
+            ));
+        }
+        if checksums {
+            parts.push(format!(
+                "{} of the {who}'s {} checked packets carry a bad TCP checksum while the other side's are correct: checksum offload, the NIC fills the checksum in after the capture point",
+                s.bad_checksums.count, s.checksums_checked
+            ));
+        }
+        let mut frames = frames_of(big);
+        frames.extend(s.bad_checksums.frames().into_iter().take(6));
+        out.push(Draft {
+            about: None,
+            id: FindingId::CaptureOffload,
+            actor: Actor::Capture,
+            severity: Severity::Info,
+            confidence: 0.9,
+            frames,
+            summary: format!("The capture was taken on the {who}'s host with NIC offloads on: what it shows differs from the wire"),
+            explanation: format!(
+                "{}. These are artifacts of capturing on a host with offloads, not corruption or oversized packets on the network.",
+                parts.join("; ")
+            ),
+            timeline: cx.span(if big.is_empty() { &s.bad_checksums } else { big }, "offload artifact").into_iter().collect(),
+            filter: format!(
+                "{} && {} && (tcp.len > {} || tcp.checksum.status == \"Bad\")",
+                cx.stream_filter(),
+                cx.sender_filter(side),
+                mss.unwrap_or(1460)
+            ),
+        });
+    }
+}
