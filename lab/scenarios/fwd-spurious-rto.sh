@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# fwd-spurious-rto: an RTT spike fires the sender's RTO although nothing is lost.
+# The user-space forwarder (lab/forwarder.py, LAB_FORWARD=user) gives the path LAB_DELAY_MS
+# (default 5) ms of delay each way (~10 ms RTT). The server streams LAB_CHUNK (default 2896) bytes
+# every LAB_INTERVAL_MS (default 10) ms for LAB_STREAM_S (default 3) s, then closes; the client
+# reads to EOF and closes. LAB_SPIKE_AT_S (default 1.0) s after the SYN, for LAB_SPIKE_S (default
+# 1.0) s, every packet of direction LAB_SPIKE_DIR (default s2c = the data) waits LAB_SPIKE_MS
+# (default 400) ms more, in order (a queue, nothing is dropped or overtaken). The server's RTO
+# (~210 ms) expires before the data in the queue is ACKed: it retransmits the oldest unACKed
+# segment; the original then arrives at the client and is ACKed, the retransmission arrives later
+# as a duplicate and the client answers with a D-SACK; the server undoes the cwnd reduction.
+# Knobs: LAB_DELAY_MS LAB_CHUNK LAB_INTERVAL_MS LAB_STREAM_S LAB_SPIKE_AT_S LAB_SPIKE_S
+#        LAB_SPIKE_MS LAB_SPIKE_DIR (s2c | c2s: delaying the ACKs has the same effect).
+set -euo pipefail
+export LAB_FORWARD=user
+. "$(dirname "$0")/../lib.sh"
+lab_init "$@"
+delay=${LAB_DELAY_MS:-5} chunk=${LAB_CHUNK:-2896} interval=${LAB_INTERVAL_MS:-10}
+stream_s=${LAB_STREAM_S:-3} spike_at=${LAB_SPIKE_AT_S:-1.0} spike_s=${LAB_SPIKE_S:-1.0}
+spike_ms=${LAB_SPIKE_MS:-400} spike_dir=${LAB_SPIKE_DIR:-s2c}
+
+lab_bg "$ROUTER_NS" 90 "$LAB_PYTHON" "$LAB_DIR/forwarder.py" --client-if "$ROUTER_CIF" \
+    --server-if "$ROUTER_SIF" --duration 80 --delay-ms "$delay" \
+    --spike "$spike_at" "$spike_s" "$spike_ms" "$spike_dir"
+fwd=$LAB_LAST_PID fwd_log=$LAB_TMP/bg-$((${#LAB_PIDS[@]} - 1)).log
+
+lab_bg "$SERVER_NS" 60 "$LAB_PYTHON" -c '
+import socket, sys, time
+chunk, interval, stream_s = int(sys.argv[1]), float(sys.argv[2]) / 1000, float(sys.argv[3])
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 8080)); s.listen(1)
+c, _ = s.accept()
+c.recv(100)
+end, i = time.monotonic() + stream_s, 0
+while time.monotonic() < end:
+    c.sendall(bytes([65 + i % 26]) * chunk); i += 1
+    time.sleep(interval)
+c.close()
+print("server sent", i * chunk)
+' "$chunk" "$interval" "$stream_s"
+server=$LAB_LAST_PID
+lab_wait_listen "$SERVER_NS" 8080
+lab_capture_start
+
+lab_client_exec timeout 60 "$LAB_PYTHON" -c '
+import socket, sys
+s = socket.create_connection((sys.argv[1], 8080), timeout=10)
+s.sendall(b"GET /stream\r\n")
+got = 0
+while True:
+    d = s.recv(65536)
+    if not d:
+        break
+    got += len(d)
+s.close()
+print("client received", got)
+' "$SERVER_IP"
+lab_wait_pid "$server" 10
+lab_capture_stop
+lab_kill "$fwd"
+sed 's/^/[lab] /' "$fwd_log" >&2
+lab_server_exec nstat -az TcpRetransSegs TcpExtTCPTimeouts TcpExtTCPLossProbes TcpExtTCPDSACKRecv \
+    TcpExtTCPSpuriousRTOs TcpExtTCPLossUndo | sed -n 's/^\([A-Za-z]\+\) \+\([0-9]\+\).*/[lab] server \1=\2/p' >&2
