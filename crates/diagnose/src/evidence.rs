@@ -197,9 +197,21 @@ pub struct Side {
     pub bad_checksums: FrameList,
     hi_end: Option<u32>,
     gaps: VecDeque<(u32, u32, At)>,
-    /// Holes filled by a segment seen for the first time: (frame that filled it, hole age ns).
-    pub hole_fills: FrameList,
-    hole_fill_ages: Vec<i64>,
+    /// Holes filled by a segment seen for the first time: (frame that filled it, how long
+    /// after the hole opened, ns). Early fills are reordering, late ones loss repairs.
+    pub hole_fills: Vec<HoleFill>,
+    pub hole_fill_count: u64,
+    /// The newest TCP timestamp value this side sent (wrap-aware).
+    max_tsval: Option<u32>,
+    /// Right edges (ACK + window) this side advertised recently, as raw sequence numbers.
+    edges: VecDeque<u32>,
+    /// The peer's data segments that ended exactly at a right edge this side advertised: the
+    /// peer had filled this side's receive window. Kept on the advertiser.
+    pub filled_window: FrameList,
+    /// A hole this side reported with SACK (cumulative ACK, when), until it closes.
+    sack_hole: Option<(u32, At)>,
+    /// SACK-reported holes that closed: (opened, closed, the peer retransmitted meanwhile).
+    pub sack_holes_closed: Vec<(At, At, bool)>,
     /// Data segments captured with a bad checksum: (seq, frame).
     bad_data: VecDeque<(u32, At)>,
     /// Bad-checksum data segments that were later retransmitted.
@@ -223,7 +235,6 @@ pub struct Side {
     pub out_of_order: FrameList,
     pub zero_window: Vec<ZeroWindowEpisode>,
     pub zero_window_episodes: u64,
-    pub window_full: FrameList,
     pub max_window: u64,
     pub dup_acks: FrameList,
     pub dsacks: FrameList,
@@ -232,6 +243,8 @@ pub struct Side {
     pub rst_count: u64,
     pub fin: Option<At>,
     pub last_rel_ack: Option<u32>,
+    /// ACKs in a row carrying the same cumulative ACK as the one before them (duplicates).
+    pub repeated_acks: u32,
     pub last_raw_ack: Option<u32>,
     pub keep_alives: u64,
 }
@@ -262,8 +275,13 @@ impl Side {
             bad_checksums: FrameList::default(),
             hi_end: None,
             gaps: VecDeque::new(),
-            hole_fills: FrameList::default(),
-            hole_fill_ages: Vec::new(),
+            hole_fills: Vec::new(),
+            hole_fill_count: 0,
+            max_tsval: None,
+            edges: VecDeque::new(),
+            filled_window: FrameList::default(),
+            sack_hole: None,
+            sack_holes_closed: Vec::new(),
             bad_data: VecDeque::new(),
             bad_then_resent: FrameList::default(),
             acked_gaps: VecDeque::new(),
@@ -280,7 +298,6 @@ impl Side {
             out_of_order: FrameList::default(),
             zero_window: Vec::new(),
             zero_window_episodes: 0,
-            window_full: FrameList::default(),
             max_window: 0,
             dup_acks: FrameList::default(),
             dsacks: FrameList::default(),
@@ -289,6 +306,7 @@ impl Side {
             rst_count: 0,
             fin: None,
             last_rel_ack: None,
+            repeated_acks: 0,
             last_raw_ack: None,
             keep_alives: 0,
         }
@@ -326,11 +344,6 @@ impl Side {
         (bytes, self.acked_gaps.iter().map(|g| g.2).collect())
     }
 
-    /// Ages (ns) of the holes that first-seen segments filled: how late they arrived.
-    pub fn hole_fill_ages(&self) -> &[i64] {
-        &self.hole_fill_ages
-    }
-
     /// The oldest hole in this side's data still open, with when it was seen to open.
     pub fn open_hole(&self) -> Option<(u32, At)> {
         self.gaps.front().map(|g| (g.0, g.2))
@@ -356,12 +369,14 @@ impl Side {
         }
     }
 
-    /// Records this side's sequence space use; returns true when the segment fills a hole.
-    fn track_sequence(&mut self, seq: u32, end: u32, at: At, first_seen: bool) {
+    /// Records this side's sequence space use; returns true when the segment fills a hole,
+    /// that is, when it carries data this capture sees for the first time behind later data.
+    fn track_sequence(&mut self, seq: u32, end: u32, at: At, tsval: Option<u32>) -> bool {
         let Some(hi) = self.hi_end else {
             self.hi_end = Some(end);
-            return;
+            return false;
         };
+        let mut filled = false;
         if gt(seq, hi) {
             push_bounded(&mut self.gaps, (hi, seq, at));
         } else if lt(seq, hi) {
@@ -370,10 +385,19 @@ impl Side {
                 .iter()
                 .find(|g| lt(seq, g.1) && lt(g.0, end))
                 .map(|g| g.2);
-            if let (Some(opened), true) = (opened, first_seen) {
-                self.hole_fills.push(at);
-                if self.hole_fill_ages.len() < MAX_OUTCOMES {
-                    self.hole_fill_ages.push(at.1 - opened.1);
+            if let Some(opened) = opened {
+                filled = true;
+                self.hole_fill_count += 1;
+                let sent_earlier = match (tsval, self.max_tsval) {
+                    (Some(ts), Some(max)) if ts != max => Some(lt(ts, max)),
+                    _ => None,
+                };
+                if self.hole_fills.len() < MAX_OUTCOMES {
+                    self.hole_fills.push(HoleFill {
+                        at,
+                        age_ns: at.1 - opened.1,
+                        sent_earlier,
+                    });
                 }
             }
             fill(
@@ -394,6 +418,7 @@ impl Side {
         if gt(end, hi) {
             self.hi_end = Some(end);
         }
+        filled
     }
 
     /// The peer acknowledged up to `ack`: holes below it were delivered unseen.
@@ -453,6 +478,18 @@ fn fill<T: Copy>(
         out.pop_front();
     }
     *list = out;
+}
+
+/// A hole in one side's data filled by a segment this capture sees for the first time.
+#[derive(Debug, Clone, Copy)]
+pub struct HoleFill {
+    pub at: At,
+    /// Time since the hole opened (ns).
+    pub age_ns: i64,
+    /// From TCP timestamps: Some(true) when the segment is older than data captured before
+    /// it (sent earlier, overtaken: reordering), Some(false) when it is the newest (sent
+    /// after: a retransmission), None without timestamps or on a tie.
+    pub sent_earlier: Option<bool>,
 }
 
 /// A first transmission, remembered to find its retransmissions' original.
@@ -626,9 +663,6 @@ impl Evidence {
         if !flags.syn() {
             s.max_window = s.max_window.max(pa.window);
         }
-        if pa.flags.has(AnalysisFlags::WINDOW_FULL) {
-            s.window_full.push(at);
-        }
         if pa.flags.has(AnalysisFlags::KEEP_ALIVE) {
             s.keep_alives += 1;
         }
@@ -690,6 +724,16 @@ impl Evidence {
             }
         }
         let s = &mut self.sides[me];
+        // Holes are judged on what this capture saw, not on tshark's labels: a segment that
+        // fills a hole is seen for the first time here, whatever tshark calls it.
+        let tsval = seg.options.timestamps.map(|t| t.0);
+        let fills_hole =
+            consumes > 0 && s.track_sequence(seg.seq, seg.seq.wrapping_add(consumes), at, tsval);
+        if let Some(ts) = tsval {
+            if s.max_tsval.is_none_or(|max| gt(ts, max)) {
+                s.max_tsval = Some(ts);
+            }
+        }
         let corrected = pa.corrected;
         let resent = (pa.flags.is_retransmission()
             || corrected == Some(Correction::RetransmissionNotOutOfOrder))
@@ -709,10 +753,7 @@ impl Evidence {
         if duplicate {
             s.capture_duplicates.push(at);
         }
-        let retransmission = resent && !duplicate;
-        if consumes > 0 {
-            s.track_sequence(seg.seq, seg.seq.wrapping_add(consumes), at, !retransmission);
-        }
+        let retransmission = resent && !duplicate && !fills_hole;
         if seglen > 0 && seg.checksum_ok == Some(false) {
             if s.bad_data.len() == MAX_EPISODES {
                 s.bad_data.pop_front();
@@ -727,6 +768,10 @@ impl Evidence {
         if retransmission {
             self.observe_retransmission(me, peer, seg, pa, at);
         } else if seglen > 0 && !duplicate {
+            let end = seg.seq.wrapping_add(seglen);
+            if self.sides[peer].edges.contains(&end) {
+                self.sides[peer].filled_window.push(at);
+            }
             let s = &mut self.sides[me];
             if s.recent.len() == RECENT_SENDS {
                 s.recent.pop_front();
@@ -816,9 +861,43 @@ impl Evidence {
         let sack = seg.options.sack.as_slice();
         {
             let s = &mut self.sides[me];
+            if s.last_raw_ack == Some(ack) {
+                s.repeated_acks = s.repeated_acks.saturating_add(1);
+            } else {
+                s.repeated_acks = 0;
+            }
             s.last_rel_ack = Some(pa.rel_ack);
             s.last_raw_ack = Some(ack);
             s.sack_blocks += sack.len() as u64;
+            if !seg.flags.rst() {
+                let edge = ack.wrapping_add(u32::try_from(pa.window).unwrap_or(u32::MAX));
+                if s.edges.back() != Some(&edge) {
+                    if s.edges.len() == MAX_GAPS * 2 {
+                        s.edges.pop_front();
+                    }
+                    s.edges.push_back(edge);
+                }
+            }
+        }
+        let closing = self.sides[me].sack_hole.filter(|(hole, _)| gt(ack, *hole));
+        if let Some((hole, opened)) = closing {
+            let sender = &self.sides[peer];
+            let resent = sender
+                .pending
+                .iter()
+                .chain(&sender.decided)
+                .any(|r| le(r.seq, hole) && lt(hole, r.end))
+                || sender.hole_fills.iter().any(|f| f.at.1 >= opened.1);
+            let s = &mut self.sides[me];
+            s.sack_hole = None;
+            if s.sack_holes_closed.len() < MAX_OUTCOMES {
+                s.sack_holes_closed.push((opened, at, resent));
+            }
+        }
+        let reports_hole = sack.iter().any(|&(l, _)| gt(l, ack));
+        let s = &mut self.sides[me];
+        if s.sack_hole.is_none() && reports_hole {
+            s.sack_hole = Some((ack, at));
         }
         // RFC 2883: a first block below the cumulative ACK, or inside the second, reports a
         // duplicate.
@@ -871,9 +950,13 @@ impl Evidence {
                 hole_since: None,
             });
         }
-        let receiver_ack = self.sides[1 - sender].last_raw_ack?;
+        // The receiver must keep asking for the hole (duplicate ACKs: later data kept
+        // arriving), or a sender that simply stopped would look like a stall.
+        let receiver = &self.sides[1 - sender];
+        let receiver_ack = receiver.last_raw_ack?;
         let (start, opened) = s.open_hole()?;
-        (start == receiver_ack && now - opened.1 >= STALLED_HOLE_NS).then_some(StallRef {
+        let asking = receiver.repeated_acks >= 2;
+        (start == receiver_ack && asking && now - opened.1 >= STALLED_HOLE_NS).then_some(StallRef {
             sender,
             retransmissions: 0,
             hole_since: Some(opened),

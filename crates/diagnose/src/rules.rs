@@ -4,7 +4,9 @@
 use tcpsleuth_analyze::ConnectionSummary;
 
 use crate::advice;
-use crate::evidence::{At, Evidence, FrameList, RetransRun, Retransmission, Side, STALLED_HOLE_NS};
+use crate::evidence::{
+    At, Evidence, FrameList, HoleFill, RetransRun, Retransmission, Side, STALLED_HOLE_NS,
+};
 use crate::finding::{Actor, Finding, FindingId, Severity, TimelineEntry};
 use crate::vantage::{Vantage, VantagePoint};
 
@@ -651,6 +653,11 @@ fn resets(cx: &Ctx<'_>, out: &mut Vec<Draft>, stale_syn: bool) {
         if let Some(stall) = rst.during_stall {
             let stuck_sender = cx.name(stall.sender);
             let gave_up = stall.sender == x;
+            if gave_up && stall.retransmissions == 0 {
+                // A sender that resets while its receiver waits on a hole did not give up on
+                // retransmissions this capture shows: nothing proves a stall caused it.
+                continue;
+            }
             let run = cx.side(stall.sender).run.as_ref();
             frames.extend(
                 run.map(|r| frames_of(&r.retransmissions))
@@ -760,6 +767,33 @@ fn quiet_before(cx: &Ctx<'_>, at: At) -> Option<i64> {
     Some(at.1 - before)
 }
 
+/// A hole filled by a segment that was sent before data captured ahead of it (TCP timestamps
+/// say so), or, without timestamps, that arrived within a quarter of the RTT: overtaken on the
+/// way, not lost. A repair takes a round trip, but with several holes in one flight a later
+/// hole's repair can come sooner than that after the hole opened, hence the quarter.
+fn is_reordered(fill: &HoleFill, rtt: Option<i64>) -> bool {
+    match fill.sent_earlier {
+        Some(earlier) => earlier,
+        None => rtt.is_some_and(|rtt| fill.age_ns < rtt / 4),
+    }
+}
+
+/// A hole filled by a retransmission of data lost before this capture point.
+fn is_repair(fill: &HoleFill, rtt: Option<i64>) -> bool {
+    match fill.sent_earlier {
+        Some(earlier) => !earlier,
+        None => rtt.is_none_or(|rtt| fill.age_ns >= rtt / 4),
+    }
+}
+
+/// A needless timer retransmission of a lone segment that the receiver had not yet
+/// acknowledged, sent sooner than a delayed-ACK timer runs (40 ms minimum on Linux, 200 ms on
+/// Windows, plus the path): the receiver was holding its ACK. Retransmitted after 250 ms or
+/// more, or after the receiver had ACKed (as seen here), the ACK was late on the path instead.
+fn waits_for_delayed_ack(r: &Retransmission) -> bool {
+    r.alone_in_flight && !r.already_acked && r.original.is_some_and(|o| r.at.1 - o.1 < 250_000_000)
+}
+
 /// Spurious judgement for one retransmission, given where the capture is.
 fn is_spurious(cx: &Ctx<'_>, sender: usize, r: &Retransmission) -> bool {
     if r.already_acked || r.dsack {
@@ -787,7 +821,7 @@ fn losses(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
             }
             if r.fast {
                 spurious_fast.push(r);
-            } else if r.alone_in_flight {
+            } else if waits_for_delayed_ack(r) {
                 delayed.push((sender, *r));
             } else {
                 rto.push((sender, *r));
@@ -804,15 +838,19 @@ fn losses(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
                 .filter(|r| is_spurious(cx, sender, r))
                 .count(),
         );
-        let genuine = s.acked_retransmissions.saturating_sub(needless);
+        // Holes filled a round trip or more after they opened: data lost before this capture
+        // point and repaired (seen once, as the retransmission).
+        let rtt = cx.base_rtt_ns();
+        let late_fills = s.hole_fills.iter().filter(|f| is_repair(f, rtt)).count() as u64;
+        let genuine = s.acked_retransmissions.saturating_sub(needless) + late_fills;
         let genuine_fast = scale(
             decided
                 .iter()
                 .filter(|r| r.fast && !is_spurious(cx, sender, r))
                 .count(),
-        );
+        ) + late_fills;
         let timer_based = genuine.saturating_sub(genuine_fast);
-        if genuine >= 2 || (genuine == 1 && timer_based == 1) {
+        if genuine >= 1 {
             let rate = if s.data_segments > 0 {
                 100.0 * genuine as f64 / s.data_segments as f64
             } else {
@@ -840,7 +878,11 @@ fn losses(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
                 actor: Actor::Network,
                 severity: Severity::Degraded,
                 confidence: if corrupted { 0.7 } else { 0.85 },
-                frames: frames_of(&s.retransmissions),
+                frames: {
+                    let mut f = frames_of(&s.retransmissions);
+                    f.extend(s.hole_fills.iter().filter(|f| is_repair(f, rtt)).take(12).map(|f| f.at.0));
+                    f
+                },
                 summary: format!(
                     "{genuine} of the {snd}'s {} data segments were lost and retransmitted ({rate:.1}%); the connection recovered",
                     s.data_segments
@@ -874,18 +916,27 @@ fn losses(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
             }
         }
         let ooo_fast = spurious_fast.len();
-        let reordered: Vec<At> = {
-            let rtt = cx.base_rtt_ns();
-            let ages = cx.side(sender).hole_fill_ages();
-            let fills = &cx.side(sender).hole_fills;
-            fills
-                .head
+        let rtt = cx.base_rtt_ns();
+        let early = |age: i64| rtt.is_some_and(|rtt| age < rtt * 3 / 4);
+        // Late data seen first at this capture point: filled within a fraction of the RTT it
+        // was overtaken, later it was a retransmission of data lost before this point.
+        let mut reordered: Vec<At> = s
+            .hole_fills
+            .iter()
+            .filter(|f| is_reordered(f, rtt))
+            .map(|f| f.at)
+            .collect();
+        // The receiver reported a hole with SACK and closed it sooner than a repair could
+        // arrive, with no retransmission meanwhile: the data was only late.
+        reordered.extend(
+            cx.side(1 - sender)
+                .sack_holes_closed
                 .iter()
-                .zip(ages)
-                .filter(|(_, &age)| rtt.is_some_and(|rtt| age < rtt * 3 / 4))
-                .map(|(at, _)| *at)
-                .collect()
-        };
+                .filter(|(open, close, resent)| !resent && early(close.1 - open.1))
+                .map(|(_, close, _)| *close),
+        );
+        reordered.sort_unstable();
+        reordered.dedup();
         if !reordered.is_empty() || ooo_fast > 0 {
             let mut frames: Vec<u64> = reordered.iter().map(|a| a.0).collect();
             frames.extend(spurious_fast.iter().map(|r| r.at.0));
@@ -926,8 +977,18 @@ fn spurious_finding(
     events: &[(usize, Retransmission)],
     delayed_ack: bool,
 ) {
-    // One needless retransmission (a tail-loss probe, say) is noise; a pattern is a finding.
-    if events.len() < 2 {
+    // One needless retransmission is usually noise (a tail-loss probe fires at 2 × SRTT),
+    // unless the timer that fired was a real RTO: at least the 200 ms minimum of Linux (300 ms
+    // on Windows) and well above the usual RTT.
+    let rtt = cx.base_rtt_ns().unwrap_or(i64::MAX);
+    let real_rto = |r: &Retransmission| {
+        r.original.is_some_and(|o| {
+            let waited = r.at.1 - o.1;
+            waited >= 200_000_000 && waited >= rtt.saturating_mul(3)
+        })
+    };
+    let enough = events.len() >= 2 || (!delayed_ack && events.iter().any(|(_, r)| real_rto(r)));
+    if !enough {
         return;
     }
     let sender = events[0].0;
@@ -1009,7 +1070,7 @@ fn spurious_finding(
             confidence: if dsacked > 0 { 0.85 } else { 0.7 },
             frames,
             summary: format!(
-                "{} retransmissions by the {snd} were spurious: the round-trip time rose above its retransmission timeout",
+                "{} retransmission(s) by the {snd} were spurious: the round-trip time rose above its retransmission timeout",
                 events.len()
             ),
             explanation: format!(
@@ -1116,7 +1177,7 @@ fn windows(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
         }
         // The sender filling this side's window again and again, without it ever closing.
         let sender = cx.side(1 - adv);
-        let full = &sender.window_full;
+        let full = &a.filled_window;
         if a.zero_window_episodes == 0 && full.count >= 3 && full.count * 50 >= sender.data_segments
         {
             let rtt = cx.base_rtt_ns();
@@ -1149,7 +1210,7 @@ fn windows(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
                     full.count, full.count, sender.data_segments
                 ),
                 timeline: cx.span(full, format!("{peer}'s segments fill the {who}'s window ({} times)", full.count)).into_iter().collect(),
-                filter: format!("{} && tcp.analysis.window_full", cx.stream_filter()),
+                filter: format!("{} && (tcp.analysis.window_full || {})", cx.stream_filter(), cx.sender_filter(adv)),
             });
         }
     }
