@@ -22,6 +22,8 @@ const MAX_OUTCOMES: usize = 64;
 /// Zero-window episodes and RSTs kept per direction.
 const MAX_EPISODES: usize = 16;
 const MAX_RSTS: usize = 4;
+/// Sends of a retransmission run kept to show its backoff.
+const RUN_BACKOFF_SENDS: usize = 7;
 /// Distinct TTL values profiled per direction.
 const MAX_TTLS: usize = 8;
 
@@ -74,6 +76,10 @@ pub struct RetransRun {
     /// The first transmission, when it was captured.
     pub original: Option<At>,
     pub retransmissions: FrameList,
+    /// The last few sends: the RTO backoff shows at the end of a long run.
+    pub recent: VecDeque<At>,
+    /// Retransmissions sent after duplicate ACKs rather than on the timer.
+    pub fast: u64,
     /// The receiver's cumulative ACK (relative) when the run started.
     pub stuck_rel_ack: Option<u32>,
     /// The receiver's ACKs during the run that stayed at or below the run's sequence number.
@@ -90,13 +96,12 @@ impl RetransRun {
         self.retransmissions.count + u64::from(self.original.is_some())
     }
 
-    /// Gaps between consecutive sends, in seconds (the RTO backoff), from the kept frames.
-    pub fn intervals(&self) -> Vec<f64> {
-        let mut times: Vec<i64> = self.original.iter().map(|a| a.1).collect();
-        times.extend(self.retransmissions.head.iter().map(|a| a.1));
-        times
-            .windows(2)
-            .map(|w| (w[1] - w[0]) as f64 / 1e9)
+    /// Gaps between the last few sends, in seconds: the RTO backoff.
+    pub fn backoff(&self) -> Vec<f64> {
+        self.recent
+            .iter()
+            .zip(self.recent.iter().skip(1))
+            .map(|(a, b)| (b.1 - a.1) as f64 / 1e9)
             .collect()
     }
 }
@@ -841,6 +846,8 @@ impl Evidence {
                 len: seglen,
                 original: original.map(|o| o.0),
                 retransmissions: FrameList::default(),
+                recent: original.map(|o| o.0).into_iter().collect(),
+                fast: 0,
                 stuck_rel_ack: peer_rel_ack,
                 stuck_acks: FrameList::default(),
                 resolved: None,
@@ -849,6 +856,11 @@ impl Evidence {
         }
         if let Some(run) = s.run.as_mut() {
             run.retransmissions.push(at);
+            run.fast += u64::from(fast);
+            if run.recent.len() == RUN_BACKOFF_SENDS {
+                run.recent.pop_front();
+            }
+            run.recent.push_back(at);
             if seg.checksum_ok == Some(false) {
                 run.bad_checksums += 1;
             }

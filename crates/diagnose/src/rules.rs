@@ -374,20 +374,44 @@ fn handshake(cx: &Ctx<'_>, out: &mut Vec<Draft>) -> bool {
 }
 
 fn backoff_text(run: &RetransRun) -> String {
-    let iv = run.intervals();
-    let shown: Vec<String> = iv.iter().take(8).map(|s| format!("{s:.2}")).collect();
-    let more = if iv.len() > 8 { " …" } else { "" };
-    format!("{}{more} s", shown.join(", "))
+    let shown: Vec<String> = run.backoff().iter().map(|s| format!("{s:.2}")).collect();
+    format!("{} s", shown.join(", "))
 }
 
-/// Does the gap between sends roughly double (RTO backoff)?
+/// Do the last gaps between sends roughly double (RTO backoff)?
 fn exponential(run: &RetransRun) -> bool {
-    let iv = run.intervals();
-    iv.len() >= 2
-        && iv
-            .windows(2)
-            .filter(|w| w[0] > 0.0)
-            .all(|w| w[1] / w[0] > 1.4 && w[1] / w[0] < 2.8)
+    let gaps = run.backoff();
+    let doubling = gaps
+        .iter()
+        .zip(gaps.iter().skip(1))
+        .filter(|(a, b)| **a > 0.0 && *b / *a > 1.4 && *b / *a < 2.8)
+        .count();
+    doubling >= 2
+}
+
+/// "the same segment retransmitted N times: M right after duplicate ACKs, then on the timer
+/// with backoff a, b, c s"
+fn run_text(run: &RetransRun) -> String {
+    let timer = run.retransmissions.count.saturating_sub(run.fast);
+    let mut text = format!(
+        "the same segment retransmitted {} times",
+        run.retransmissions.count
+    );
+    if run.fast > 0 {
+        text.push_str(&format!(
+            ": {} fast retransmissions after duplicate ACKs",
+            run.fast
+        ));
+        if timer > 0 {
+            text.push_str(&format!(", then {timer} on the timer"));
+        }
+    }
+    if exponential(run) {
+        text.push_str(&format!(", backoff {}", backoff_text(run)));
+    } else {
+        text.push_str(&format!(", last gaps {}", backoff_text(run)));
+    }
+    text
 }
 
 fn stalls(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
@@ -435,18 +459,7 @@ fn stalls(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
                 }
                 _ => String::new(),
             };
-            timeline.extend(cx.span(
-                &run.retransmissions,
-                format!(
-                    "the same segment retransmitted {} times, {}{ack_note}",
-                    run.retransmissions.count,
-                    if backoff {
-                        format!("backoff {}", backoff_text(run))
-                    } else {
-                        format!("gaps {}", backoff_text(run))
-                    }
-                ),
-            ));
+            timeline.extend(cx.span(&run.retransmissions, format!("{}{ack_note}", run_text(run))));
             if let Some(rst) = cx
                 .ev
                 .sides
@@ -864,7 +877,7 @@ fn losses(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
             timeline.extend(cx.span(
                 &s.retransmissions,
                 format!(
-                    "{snd} retransmits {} segments ({} after duplicate ACKs, the rest on a timer)",
+                    "{snd} retransmits {} segments ({} of them fast retransmissions)",
                     s.retransmissions.count, s.fast_retransmissions
                 ),
             ));
@@ -1094,6 +1107,10 @@ fn offload_checksums(cx: &Ctx<'_>, side: usize) -> bool {
         && other.bad_checksums.count * 10 <= other.checksums_checked.max(1)
 }
 
+/// Window fills needed before throughput counts as capped by the receive window (with at
+/// least 10% of the sender's data segments ending at the window's edge).
+const WINDOW_FILLS_MIN: u64 = 8;
+
 fn windows(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
     for adv in [cx.client, cx.server()] {
         let a = cx.side(adv);
@@ -1175,10 +1192,14 @@ fn windows(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
                 filter: format!("{} && (tcp.analysis.zero_window || tcp.analysis.window_update)", cx.stream_filter()),
             });
         }
-        // The sender filling this side's window again and again, without it ever closing.
+        // The sender filling this side's window again and again, without it ever closing. A
+        // healthy transfer fills it now and then while the receiver's buffer autotunes (a few
+        // percent of its segments in the lab); a capped one on most flights (half of them).
         let sender = cx.side(1 - adv);
         let full = &a.filled_window;
-        if a.zero_window_episodes == 0 && full.count >= 3 && full.count * 50 >= sender.data_segments
+        if a.zero_window_episodes == 0
+            && full.count >= WINDOW_FILLS_MIN
+            && full.count * 10 >= sender.data_segments
         {
             let rtt = cx.base_rtt_ns();
             let cap = rtt

@@ -49,7 +49,7 @@ pub fn infer(ev: &Evidence, client: usize) -> Vantage {
             return Vantage {
                 point,
                 basis: format!(
-                    "the {near}'s packets carry TTL {near_ttl}, an initial value (sent from this host or its link); the {far}'s arrive with TTL {far_ttl} ({} hops away)",
+                    "the {near}'s packets carry TTL {near_ttl}, an initial value (sent from this host or its link); the {far}'s arrive with TTL {far_ttl} ({} away)",
                     hops(far_ttl)
                 ),
             };
@@ -66,7 +66,7 @@ pub fn infer(ev: &Evidence, client: usize) -> Vantage {
             return Vantage {
                 point: VantagePoint::Unknown,
                 basis: format!(
-                    "the client's packets arrive with TTL {c} ({} hops from the client) and the server sent nothing to compare",
+                    "the client's packets arrive with TTL {c} ({} from the client) and the server sent nothing to compare",
                     hops(c)
                 ),
             };
@@ -116,11 +116,18 @@ pub fn infer(ev: &Evidence, client: usize) -> Vantage {
     }
 }
 
-fn hops(ttl: u8) -> u8 {
-    INITIAL_TTLS
+/// Routers between the sender and the capture point, from the TTL left of the nearest
+/// initial value at or above it.
+fn hops(ttl: u8) -> String {
+    let n = INITIAL_TTLS
         .iter()
         .find(|&&init| init >= ttl)
-        .map_or(0, |init| init - ttl)
+        .map_or(0, |init| init - ttl);
+    if n == 1 {
+        "1 hop".into()
+    } else {
+        format!("{n} hops")
+    }
 }
 
 fn ms(ns: i64) -> String {
