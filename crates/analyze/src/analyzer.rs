@@ -278,6 +278,7 @@ impl Analyzer {
             &analysis,
             conv.irtt_ns,
         );
+        conv.stats.set_completeness(conv.completeness);
         analysis
     }
 

@@ -101,7 +101,6 @@ impl ConnectionStats {
     ) {
         let flags = seg.flags;
         self.handshake_rtt_ns = irtt_ns;
-        self.completeness = analysis.completeness;
 
         if flags.syn() {
             let (sender, frame_slot) = if flags.ack() {
@@ -154,6 +153,12 @@ impl ConnectionStats {
         if let Some(rtt) = analysis.ack_rtt_ns {
             self.add_rtt_sample(rtt);
         }
+    }
+
+    /// The connection's completeness bits after its latest frame (the per-frame value tshark
+    /// shows is the one before the frame, so the summary needs the updated one).
+    pub fn set_completeness(&mut self, bits: u8) {
+        self.completeness = bits;
     }
 
     /// Counts a frame in this connection's volumes and time span.

@@ -155,6 +155,9 @@ pub struct RstSeen {
     pub after_peer_fin: bool,
     /// Data from the peer arrived since this side's last packet before the RST.
     pub peer_data_before: bool,
+    /// A bare RST (no ACK flag) whose sequence number is the peer's last ACK: how a stack
+    /// answers a segment for a connection it does not have (RFC 9293 §3.10.7.1).
+    pub answers_unknown: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -579,6 +582,7 @@ impl Evidence {
         if flags.rst() {
             let during_stall = [0, 1].into_iter().find_map(|i| self.stall_of(i, time_ns));
             let answers_syn = self.sides[peer].syns.count > 0 && self.sides[me].syn_acks.count == 0;
+            let answers_unknown = !flags.ack() && self.sides[peer].last_raw_ack == Some(seg.seq);
             let after_peer_fin = self.sides[peer].fin.is_some();
             let peer_data_before = self.sides[peer].last.1.ge(&self.sides[me].last.1)
                 && self.sides[peer].data_segments > 0;
@@ -596,6 +600,7 @@ impl Evidence {
                     after_own_fin: s.fin.is_some(),
                     after_peer_fin,
                     peer_data_before,
+                    answers_unknown,
                 });
             }
             return;

@@ -726,12 +726,14 @@ fn resets(cx: &Ctx<'_>, out: &mut Vec<Draft>, stale_syn: bool) {
         if rst.after_own_fin && rst.after_peer_fin {
             continue; // both sides had closed: a reset of a finished connection is harmless
         }
-        let severity = if rst.after_peer_fin && !rst.after_own_fin {
+        let severity = if rst.after_peer_fin && !rst.after_own_fin && !rst.answers_unknown {
             Severity::Info
         } else {
             Severity::Failure
         };
-        let why = if rst.after_own_fin && rst.peer_data_before {
+        let why = if rst.answers_unknown {
+            format!("The {who}'s stack answered the {peer}'s packet with a bare RST (no ACK flag, sequence number = the {peer}'s ACK): it no longer has this connection. It was closed or reset on the {who}'s side earlier (by its application, a timeout, a host restart, or a reset that only the {who} received), so the {peer} was talking to a connection that no longer existed.")
+        } else if rst.after_own_fin && rst.peer_data_before {
             format!("The {who} had already closed its side (FIN) and the {peer} still sent data; a closed socket answers data with RST. Typical of a server closing an idle keep-alive connection while the client reuses it.")
         } else if rst.after_peer_fin {
             format!("The {peer} had finished sending (FIN) and the {who} closed with RST instead of FIN: usually deliberate (SO_LINGER 0 to skip TIME_WAIT) and harmless once all data was delivered.")
@@ -747,7 +749,11 @@ fn resets(cx: &Ctx<'_>, out: &mut Vec<Draft>, stale_syn: bool) {
             severity,
             confidence: if profiled { 0.9 } else { 0.7 },
             frames,
-            summary: format!("The {who} aborted the connection with RST (frame {})", rst.at.0),
+            summary: if rst.answers_unknown {
+                format!("The {who} answered with RST (frame {}): it no longer had this connection", rst.at.0)
+            } else {
+                format!("The {who} aborted the connection with RST (frame {})", rst.at.0)
+            },
             explanation: format!(
                 "{why} No delivery failure preceded the reset{}.",
                 if profiled { format!(", and its TTL ({}) matches the {who}'s other packets, so the {who}'s own stack sent it", rst.ttl) } else { String::new() }
