@@ -1,6 +1,7 @@
 //! Next steps per finding and what the application most likely saw. Every command named here
 //! exists on the systems named (checked on Debian 12 / Linux 6.x; Windows commands are
-//! built-in cmdlets and netsh contexts); docs/findings.md lists them per finding.
+//! built-in cmdlets and netsh contexts, plus Sysinternals Process Explorer where named);
+//! docs/findings.md lists them per finding.
 
 use serde::Serialize;
 
@@ -33,18 +34,18 @@ pub fn next_steps(id: FindingId, actor: Actor, cx: &Ctx<'_>) -> Vec<String> {
             both_ends,
         ],
         FindingId::HandshakeSynRetransmitted => vec![
-            format!("Measure loss on the path: `mtr -T -P {sport} -c 100 {sip}` or `ping -c 100 {sip}`."),
+            format!("Measure loss on the path: `mtr -rwT -P {sport} -c 100 {sip}` or `ping -c 100 {sip}`."),
             "On a busy server, check for SYN drops: `nstat -az TcpExtListenOverflows TcpExtListenDrops TcpExtTCPReqQFullDrop`; raise the backlog (`net.core.somaxconn`, the application's listen() backlog) if they grow.".into(),
         ],
         FindingId::ResetAbort => vec![
             format!("Find why the {} application aborted: its logs around the reset time, and on Linux `strace -f -tt -e trace=close,shutdown,setsockopt -p PID` to catch SO_LINGER 0 or a close with unread data.", role(actor)),
-            "On Linux, `nstat -az TcpExtTCPAbortOnClose TcpExtTCPAbortOnData TcpExtTCPAbortOnLinger` counts resets sent because data was unread, arrived after close, or linger was 0.".into(),
+            "On Linux, `nstat -az TcpExtTCPAbortOnClose TcpExtTCPAbortOnData` shows which kind of abort it was: TCPAbortOnClose counts resets sent because received data was unread at close(), TCPAbortOnData counts aborts with SO_LINGER 0 (and some data-after-shutdown cases).".into(),
             "If the peer keeps using a connection the other side closed (HTTP keep-alive), make the client's idle timeout shorter than the server's, or retry idempotent requests on ECONNRESET.".into(),
         ],
         FindingId::ResetAfterRetransmissions | FindingId::StallRetransmissionLoop => vec![
             both_ends,
             "On the receiving host, look for the drop after the capture point: `nstat -az TcpInCsumErrors TcpExtTCPRcvQDrop TcpExtTCPZeroWindowDrop`, `ethtool -S IFACE | grep -i drop`, and the host firewall (`nft list ruleset`); on Windows, `netstat -s -p tcp` and the security software's logs.".into(),
-            format!("Measure loss on the path: `mtr -T -P {sport} -c 200 {sip}`; a path that drops one particular segment and all its copies suggests a middlebox filtering on content (IPS, DLP) or a path-MTU black hole (`ping -M do -s 1472 {sip}`)."),
+            format!("Measure loss on the path: `mtr -rwT -P {sport} -c 200 {sip}`; a path that drops one particular segment and all its copies suggests a middlebox filtering on content (IPS, DLP) or a path-MTU black hole (`ping -M do -s 1472 {sip}`)."),
             "If NIC offload is suspected on a Windows endpoint: `Get-NetAdapterAdvancedProperty`, then `Disable-NetAdapterLso -Name NAME` and `Disable-NetAdapterChecksumOffload -Name NAME` to test; on Linux `ethtool -K IFACE tso off gso off gro off`.".into(),
         ],
         FindingId::ResetInjected => vec![
@@ -54,11 +55,11 @@ pub fn next_steps(id: FindingId, actor: Actor, cx: &Ctx<'_>) -> Vec<String> {
         ],
         FindingId::ResetStaleSyn => vec![
             format!("Check whether a NAT or load balancer in front of {cip} reuses source ports faster than the server forgets connections."),
-            "On the server, the old connection shows in `ss -tn state established '( sport = :PORT )'`; keep-alives (`net.ipv4.tcp_keepalive_time`) let it notice dead peers sooner.".into(),
+            format!("On the server, the old connection shows in `ss -tn state established '( sport = :{sport} )'`; keep-alives (`net.ipv4.tcp_keepalive_time`) let it notice dead peers sooner."),
             "On the client, avoid binding fixed source ports; let the kernel pick from `net.ipv4.ip_local_port_range`.".into(),
         ],
         FindingId::LossRetransmissions => vec![
-            format!("Measure loss and where it starts: `mtr -T -P {sport} -c 200 {sip}`; check interface errors with `ip -s link` and `ethtool -S IFACE` on both hosts, `Get-NetAdapterStatistics` on Windows."),
+            format!("Measure loss and where it starts: `mtr -rwT -P {sport} -c 200 {sip}`; check interface errors with `ip -s link` and `ethtool -S IFACE` on both hosts, `Get-NetAdapterStatistics` on Windows."),
             "On Linux, `ss -ti dst ADDRESS` shows per-connection retrans, rto and rtt; `nstat -az TcpRetransSegs TcpExtTCPLostRetransmit` counts host-wide.".into(),
             both_ends,
         ],
@@ -67,7 +68,7 @@ pub fn next_steps(id: FindingId, actor: Actor, cx: &Ctx<'_>) -> Vec<String> {
             "If the bad checksums come from a device on the path, find it by capturing hop by hop; on Windows receivers, check `netstat -s -p tcp` and the NIC driver's statistics.".into(),
         ],
         FindingId::SpuriousDelayedAck => vec![
-            format!("On the {} (the sender), check for a lowered minimum RTO: `ip route show` (look for `rto_min`) or a TCP_USER_TIMEOUT/BPF setting; the Linux default minimum of 200 ms is above the 40 ms delayed-ACK timer.", role(actor)),
+            format!("On the {} (the sender), check for a lowered minimum RTO: `ip route show` (a route with `rto_min lock 5ms`, say), `sysctl net.ipv4.tcp_rto_min_us` on kernels that have it (6.11 and later), or a BPF sock_ops program; the Linux default minimum of 200 ms is above the 40 ms delayed-ACK timer.", role(actor)),
             "On a Linux receiver, ACK at once: `ip route change ROUTE quickack 1`, or set `TCP_QUICKACK` on the socket after each read. On a Windows receiver, the `TcpAckFrequency` registry value (DWORD 1, under HKLM\\SYSTEM\\CurrentControlSet\\Services\\Tcpip\\Parameters\\Interfaces\\{GUID}) disables delayed ACK.".into(),
             "If the sender uses Nagle plus small writes, `TCP_NODELAY` on the sender avoids the write-write-read pattern that waits on delayed ACKs.".into(),
         ],
@@ -81,11 +82,11 @@ pub fn next_steps(id: FindingId, actor: Actor, cx: &Ctx<'_>) -> Vec<String> {
         ],
         FindingId::ZeroWindowSlowReader => vec![
             format!("Profile the {} application's read loop: read in larger chunks, read from a dedicated thread, or use asynchronous I/O.", role(actor)),
-            "A larger receive buffer absorbs bursts: on Linux `sysctl -w net.core.rmem_max=16777216` and `sysctl -w net.ipv4.tcp_rmem='4096 131072 16777216'`, and do not fix SO_RCVBUF in the application (that disables autotuning); on Windows, `netsh interface tcp show global` should show `Receive Window Auto-Tuning Level: normal`.".into(),
+            "A larger receive buffer absorbs bursts: on Linux, `sysctl net.ipv4.tcp_rmem` shows min, default and max; raise the max (the third value) if it is small, e.g. `sysctl -w net.ipv4.tcp_rmem='4096 131072 33554432'` (never below the current value), and do not fix SO_RCVBUF in the application (that disables autotuning); on Windows, `netsh interface tcp show global` should show `Receive Window Auto-Tuning Level: normal`.".into(),
         ],
         FindingId::ZeroWindowNotReading => vec![
             format!("On the {} host, find the socket with a full receive queue: `ss -tnp` (Recv-Q stays high) on Linux, `Get-NetTCPConnection` plus Resource Monitor on Windows.", role(actor)),
-            "Check whether the process still reads: `strace -f -tt -e trace=read,recvfrom,recvmsg -p PID` (Linux), Process Explorer's thread stacks (Windows); look for a deadlock or a blocked thread.".into(),
+            "Check whether the process still reads: `strace -f -tt -e trace=read,recvfrom,recvmsg -p PID` (Linux), Sysinternals Process Explorer's thread stacks (Windows); look for a deadlock or a blocked thread.".into(),
         ],
         FindingId::ReceiveWindowLimited => vec![
             format!("On the {} host, let the receive buffer grow: Linux `sysctl net.ipv4.tcp_rmem net.core.rmem_max` (raise the maximum; do not set SO_RCVBUF in the application, which disables autotuning); Windows `netsh interface tcp set global autotuninglevel=normal`.", role(actor)),

@@ -22,6 +22,10 @@ const MAX_OUTCOMES: usize = 64;
 /// Zero-window episodes and RSTs kept per direction.
 const MAX_EPISODES: usize = 16;
 const MAX_RSTS: usize = 4;
+/// A copy with the original's IP ID this soon after it is a capture duplicate.
+const DUPLICATE_WITHIN_NS: i64 = 50_000_000;
+/// Without IP IDs, copies this close together are the same packet captured twice.
+const SAME_INSTANT_NS: i64 = 10_000;
 /// Sends of a retransmission run kept to show its backoff.
 const RUN_BACKOFF_SENDS: usize = 7;
 /// Distinct TTL values profiled per direction.
@@ -153,7 +157,7 @@ pub struct RstSeen {
     pub after_own_fin: bool,
     /// The peer had already sent a FIN.
     pub after_peer_fin: bool,
-    /// Data from the peer arrived since this side's last packet before the RST.
+    /// The peer's latest data got no data in reply from this side before the RST.
     pub peer_data_before: bool,
     /// A bare RST (no ACK flag) whose sequence number is the peer's last ACK: how a stack
     /// answers a segment for a connection it does not have (RFC 9293 §3.10.7.1).
@@ -190,6 +194,7 @@ pub struct Side {
     pub isn: Option<u32>,
     /// SYNs with another ISN than the first one.
     pub other_isn_syns: FrameList,
+    last_syn: Option<(At, Option<u16>)>,
     pub syn_acks: FrameList,
     /// MSS announced in this side's SYN or SYN-ACK.
     pub mss: Option<u16>,
@@ -199,6 +204,7 @@ pub struct Side {
     pub data_segments: u64,
     pub payload_bytes: u64,
     pub first_data: Option<At>,
+    pub last_data: Option<At>,
     pub max_payload: u32,
     pub over_mss: FrameList,
     pub checksums_checked: u64,
@@ -271,12 +277,14 @@ impl Side {
             syns: FrameList::default(),
             isn: None,
             other_isn_syns: FrameList::default(),
+            last_syn: None,
             syn_acks: FrameList::default(),
             mss: None,
             challenge_ack: None,
             data_segments: 0,
             payload_bytes: 0,
             first_data: None,
+            last_data: None,
             max_payload: 0,
             over_mss: FrameList::default(),
             checksums_checked: 0,
@@ -572,6 +580,11 @@ impl Evidence {
             self.observe_ack(me, peer, seg, pa, at);
         }
 
+        // Did the peer send data after this side's previous packet? (Read before `last` moves.)
+        // Did the peer's latest data go unanswered (no data from this side after it)?
+        let peer_data_since_mine = self.sides[peer]
+            .last_data
+            .is_some_and(|d| self.sides[me].last_data.is_none_or(|mine| mine.1 < d.1));
         let s = &mut self.sides[me];
         if s.packets == 0 {
             s.first = at;
@@ -584,8 +597,7 @@ impl Evidence {
             let answers_syn = self.sides[peer].syns.count > 0 && self.sides[me].syn_acks.count == 0;
             let answers_unknown = !flags.ack() && self.sides[peer].last_raw_ack == Some(seg.seq);
             let after_peer_fin = self.sides[peer].fin.is_some();
-            let peer_data_before = self.sides[peer].last.1.ge(&self.sides[me].last.1)
-                && self.sides[peer].data_segments > 0;
+            let peer_data_before = peer_data_since_mine;
             let s = &mut self.sides[me];
             s.rst_count += 1;
             if s.rsts.len() < MAX_RSTS {
@@ -629,14 +641,24 @@ impl Evidence {
                     self.handshake.syn_ack = Some(at);
                 }
             } else {
+                // A SYN recorded twice (same ISN and IP ID, moments apart) is one SYN.
+                let recorded_twice = s.last_syn.is_some_and(|(prev, id)| {
+                    let apart = time_ns - prev.1;
+                    match (id, seg.ip_id) {
+                        (Some(a), Some(b)) if a != 0 => a == b && apart < DUPLICATE_WITHIN_NS,
+                        _ => apart <= SAME_INSTANT_NS,
+                    }
+                });
                 match s.isn {
                     None => {
                         s.isn = Some(seg.seq);
                         s.syns.push(at);
                     }
+                    Some(isn) if isn == seg.seq && recorded_twice => s.capture_duplicates.push(at),
                     Some(isn) if isn == seg.seq => s.syns.push(at),
                     Some(_) => s.other_isn_syns.push(at),
                 }
+                s.last_syn = Some((at, seg.ip_id));
                 if self.handshake.syn.is_none() {
                     self.handshake.syn = Some(at);
                     self.handshake.syn_side = Some(me);
@@ -724,6 +746,7 @@ impl Evidence {
             s.data_segments += 1;
             s.payload_bytes += u64::from(seglen);
             s.first_data.get_or_insert(at);
+            s.last_data = Some(at);
             s.max_payload = s.max_payload.max(seglen);
             let peer_mss = self.sides[peer].mss;
             let s = &mut self.sides[me];
@@ -749,16 +772,21 @@ impl Evidence {
             || corrected == Some(Correction::RetransmissionNotOutOfOrder))
             && corrected != Some(Correction::FirstSeenAfterAck)
             && seglen > 0;
-        // A sender gives every packet, retransmissions included, a new IP ID: the same ID at
-        // the same instant is the same packet recorded twice.
+        // A sender gives every packet, retransmissions included, a new IP ID (unless it sends
+        // them all with ID 0): the same nonzero ID within moments is the same packet recorded
+        // twice. Without a usable ID only a near-identical timestamp says so, as no
+        // retransmission can follow its original within microseconds.
         let duplicate = resent
             && s.recent
                 .iter()
                 .rev()
                 .find(|r| r.seq == seg.seq)
                 .is_some_and(|r| {
-                    (r.ip_id.is_some() && r.ip_id == seg.ip_id)
-                        || (r.ip_id.is_none() && r.at.1 == time_ns)
+                    let apart = time_ns - r.at.1;
+                    match (r.ip_id, seg.ip_id) {
+                        (Some(a), Some(b)) if a != 0 => a == b && apart < DUPLICATE_WITHIN_NS,
+                        _ => apart <= SAME_INSTANT_NS,
+                    }
                 });
         if duplicate {
             s.capture_duplicates.push(at);

@@ -738,7 +738,7 @@ fn resets(cx: &Ctx<'_>, out: &mut Vec<Draft>, stale_syn: bool) {
         } else if rst.after_peer_fin {
             format!("The {peer} had finished sending (FIN) and the {who} closed with RST instead of FIN: usually deliberate (SO_LINGER 0 to skip TIME_WAIT) and harmless once all data was delivered.")
         } else if rst.peer_data_before {
-            format!("The {who} aborted right after data from the {peer} arrived: typical of an application that closes a socket with unread data in its receive buffer (the kernel then sends RST, RFC 2525 §2.17), or of an abort after a protocol error.")
+            format!("The {who} aborted after the {peer}'s last data had arrived, without answering it: typical of an application that closes a socket with unread data in its receive buffer (the kernel then sends RST instead of FIN, RFC 2525 §2.17; Linux counts it in TcpExtTCPAbortOnClose), or of an abort after a protocol error.")
         } else {
             format!("The {who}'s application aborted the connection: close() with SO_LINGER {{on, 0}}, close() with unread received data, or a process that exited or crashed.")
         };
@@ -1309,7 +1309,13 @@ fn capture(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
             severity: Severity::Info,
             confidence: 0.9,
             frames,
-            summary: format!("The capture was taken on the {who}'s host with NIC offloads on: what it shows differs from the wire"),
+            summary: if checksums || cx.near(side) {
+                format!("The capture was taken on the {who}'s host with NIC offloads on (TSO/GSO, checksum offload): what it shows differs from the wire")
+            } else if cx.near(1 - side) {
+                format!("The capture was taken on the {}'s host with receive offload on (GRO/LRO merges the {who}'s segments): what it shows differs from the wire", cx.name(1 - side))
+            } else {
+                format!("The {who}'s segments were captured merged by NIC offload (TSO/GSO on the sender or GRO/LRO on the receiver): what the capture shows differs from the wire")
+            },
             explanation: format!(
                 "{}. These are artifacts of capturing on a host with offloads, not corruption or oversized packets on the network.",
                 parts.join("; ")
