@@ -939,46 +939,54 @@ fn losses(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
         let early = |age: i64| rtt.is_some_and(|rtt| age < rtt * 3 / 4);
         // Late data seen first at this capture point: filled within a fraction of the RTT it
         // was overtaken, later it was a retransmission of data lost before this point.
-        let mut reordered: Vec<At> = s
+        let arrived_late: Vec<At> = s
             .hole_fills
             .iter()
             .filter(|f| is_reordered(f, rtt))
             .map(|f| f.at)
             .collect();
-        // The receiver reported a hole with SACK and closed it sooner than a repair could
-        // arrive, with no retransmission meanwhile: the data was only late.
-        reordered.extend(
+        // Seen from the sender's host: the receiver reported a hole with SACK and closed it
+        // sooner than a repair could arrive, and the sender never resent it: the data was
+        // only late. Elsewhere a fill this capture did not see may just be a missed packet.
+        let closed_without_resend: Vec<At> = if cx.near(sender) {
             cx.side(1 - sender)
                 .sack_holes_closed
                 .iter()
                 .filter(|(open, close, resent)| !resent && early(close.1 - open.1))
-                .map(|(_, close, _)| *close),
-        );
-        reordered.sort_unstable();
-        reordered.dedup();
-        if !reordered.is_empty() || ooo_fast > 0 {
-            let mut frames: Vec<u64> = reordered.iter().map(|a| a.0).collect();
+                .map(|(_, close, _)| *close)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let events = arrived_late.len() + closed_without_resend.len() + ooo_fast;
+        if events > 0 {
+            let mut frames: Vec<u64> = arrived_late
+                .iter()
+                .chain(&closed_without_resend)
+                .map(|a| a.0)
+                .collect();
             frames.extend(spurious_fast.iter().map(|r| r.at.0));
-            let mut timeline: Vec<TimelineEntry> = reordered
+            let mut timeline: Vec<TimelineEntry> = arrived_late
                 .iter()
                 .take(6)
                 .map(|a| cx.entry(*a, format!("{snd}'s segment arrives after later data, within a fraction of the RTT: reordered, not lost")))
                 .collect();
+            timeline.extend(closed_without_resend.iter().take(6).map(|a| cx.entry(*a, format!("{rcv}'s ACK closes a hole it had reported with SACK, sooner than a repair could arrive; the {snd} never resent it: the data was only late"))));
             timeline.extend(spurious_fast.iter().take(6).map(|r| cx.entry(r.at, format!("{snd} fast-retransmits a segment that the {rcv} then reports as a duplicate (D-SACK): it had only arrived late"))));
             out.push(Draft {
                 about: None,
                 id: FindingId::Reordering,
                 actor: Actor::Network,
                 severity: Severity::Degraded,
-                confidence: if reordered.len() + ooo_fast >= 3 { 0.85 } else { 0.7 },
+                confidence: if events >= 3 { 0.85 } else { 0.7 },
                 frames,
                 summary: format!(
                     "The path reordered the {snd}'s segments ({} arrived late without being lost{})",
-                    reordered.len(),
+                    arrived_late.len() + closed_without_resend.len(),
                     if ooo_fast > 0 { format!(", {ooo_fast} needless fast retransmissions") } else { String::new() }
                 ),
                 explanation: format!(
-                    "Segments filled holes in the {snd}'s data sooner than a retransmission could have (a repair takes at least one round trip), so they were overtaken on the way rather than lost{}. Reordering makes the receiver send duplicate ACKs and can trigger spurious fast retransmissions; typical causes are multipath routing (ECMP, link bonding) and parallel processing in middleboxes.",
+                    "Holes in the {snd}'s data were filled sooner than a retransmission could have filled them (a repair takes at least one round trip), so the segments were overtaken on the way rather than lost{}. Reordering makes the receiver send duplicate ACKs and can trigger spurious fast retransmissions; typical causes are multipath routing (ECMP, link bonding) and parallel processing in middleboxes.",
                     if ooo_fast > 0 { "; the receiver's D-SACKs confirm the retransmitted copies were duplicates" } else { "" }
                 ),
                 timeline,
