@@ -5,7 +5,9 @@
 # the MSS, and partial (bad) TCP checksums on every packet it sends (SYN-ACK and pure ACKs
 # included). The router segments and checksums them on the way, so the client's capture is
 # normal. Captured with whole packets (snaplen 0) so the checksums can be verified.
-# Knobs: LAB_SIZE (default 200000), LAB_TLP (default 0).
+# Knobs: LAB_SIZE (default 200000), LAB_TLP (default 0). Keep LAB_SIZE below about 1 MB: at
+#        5 MB the veth path itself starts to drop and reorder, and the transfer is no longer
+#        healthy apart from the offload artifacts.
 set -euo pipefail
 LAB_OFFLOAD="${LAB_OFFLOAD:-srv0}"
 # shellcheck source=SCRIPTDIR/../lib.sh

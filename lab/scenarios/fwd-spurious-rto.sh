@@ -11,6 +11,9 @@
 # as a duplicate and the client answers with a D-SACK; the server undoes the cwnd reduction.
 # Knobs: LAB_DELAY_MS LAB_CHUNK LAB_INTERVAL_MS LAB_STREAM_S LAB_SPIKE_AT_S LAB_SPIKE_S
 #        LAB_SPIKE_MS LAB_SPIKE_DIR (s2c | c2s: delaying the ACKs has the same effect).
+#        LAB_SPIKE_MS must exceed about 350 ms on the default 10 ms path: with less, a tail-loss
+#        probe re-arms the retransmission timer and the ACKs return before it fires, so no
+#        retransmission happens at all (seen at 250 and 300 ms).
 set -euo pipefail
 export LAB_FORWARD=user
 . "$(dirname "$0")/../lib.sh"

@@ -174,6 +174,10 @@ pub struct StallRef {
     pub hole_since: Option<At>,
 }
 
+/// Duplicate ACKs in a row a receiver must send for a hole to count as a stall: it got later
+/// data again and again, so the sender was alive and sending.
+pub const STALL_DUP_ACKS: u32 = 3;
+
 /// A hole the receiver keeps waiting on for this long counts as a stall even when no
 /// retransmission of it reaches the capture point (it was lost before it).
 pub const STALLED_HOLE_NS: i64 = 1_000_000_000;
@@ -217,8 +221,11 @@ pub struct Side {
     pub hole_fill_count: u64,
     /// The newest TCP timestamp value this side sent (wrap-aware).
     max_tsval: Option<u32>,
-    /// Right edges (ACK + window) this side advertised recently, as raw sequence numbers.
-    edges: VecDeque<u32>,
+    /// Right edges (ACK + window) this side advertised recently, as raw sequence numbers, with
+    /// the window each one offered.
+    edges: VecDeque<(u32, u64)>,
+    /// The largest window this side advertised so far (scaled).
+    max_window_so_far: u64,
     /// The peer's data segments that ended exactly at a right edge this side advertised: the
     /// peer had filled this side's receive window. Kept on the advertiser.
     pub filled_window: FrameList,
@@ -295,6 +302,7 @@ impl Side {
             hole_fill_count: 0,
             max_tsval: None,
             edges: VecDeque::new(),
+            max_window_so_far: 0,
             filled_window: FrameList::default(),
             sack_hole: None,
             sack_holes_closed: Vec::new(),
@@ -806,8 +814,16 @@ impl Evidence {
         if retransmission {
             self.observe_retransmission(me, peer, seg, pa, at);
         } else if seglen > 0 && !duplicate {
+            // A segment ending exactly at a right edge the peer advertised filled its window.
+            // It counts only when that window was the peer's largest (a buffer too small, not
+            // one holding out-of-order data behind a hole) and no hole is open.
             let end = seg.seq.wrapping_add(seglen);
-            if self.sides[peer].edges.contains(&end) {
+            let receiver = &self.sides[peer];
+            let at_max = receiver.edges.iter().any(|&(edge, window)| {
+                edge == end
+                    && window.saturating_mul(10) >= receiver.max_window_so_far.saturating_mul(9)
+            });
+            if at_max && receiver.sack_hole.is_none() && self.sides[me].gaps.is_empty() {
                 self.sides[peer].filled_window.push(at);
             }
             let s = &mut self.sides[me];
@@ -906,9 +922,12 @@ impl Evidence {
         let sack = seg.options.sack.as_slice();
         {
             let s = &mut self.sides[me];
-            if s.last_raw_ack == Some(ack) {
+            // Duplicate ACKs proper: pure ACKs (no data, FIN or RST) repeating the last one, as
+            // a receiver sends them when data arrives beyond a hole.
+            let pure = seg.payload_len == 0 && !seg.flags.fin() && !seg.flags.rst();
+            if s.last_raw_ack == Some(ack) && pure {
                 s.repeated_acks = s.repeated_acks.saturating_add(1);
-            } else {
+            } else if s.last_raw_ack != Some(ack) {
                 s.repeated_acks = 0;
             }
             s.last_rel_ack = Some(pa.rel_ack);
@@ -916,11 +935,12 @@ impl Evidence {
             s.sack_blocks += sack.len() as u64;
             if !seg.flags.rst() {
                 let edge = ack.wrapping_add(u32::try_from(pa.window).unwrap_or(u32::MAX));
-                if s.edges.back() != Some(&edge) {
+                s.max_window_so_far = s.max_window_so_far.max(pa.window);
+                if s.edges.back().map(|e| e.0) != Some(edge) {
                     if s.edges.len() == MAX_GAPS * 2 {
                         s.edges.pop_front();
                     }
-                    s.edges.push_back(edge);
+                    s.edges.push_back((edge, pa.window));
                 }
             }
         }
@@ -1000,7 +1020,7 @@ impl Evidence {
         let receiver = &self.sides[1 - sender];
         let receiver_ack = receiver.last_raw_ack?;
         let (start, opened) = s.open_hole()?;
-        let asking = receiver.repeated_acks >= 2;
+        let asking = receiver.repeated_acks >= STALL_DUP_ACKS;
         (start == receiver_ack && asking && now - opened.1 >= STALLED_HOLE_NS).then_some(StallRef {
             sender,
             retransmissions: 0,

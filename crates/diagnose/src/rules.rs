@@ -548,7 +548,14 @@ fn stalls(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
             continue;
         }
         // No retransmission reached the capture, but the receiver waits on a hole for good.
-        if let Some(stall) = cx.ev.stall_of(sender, cx.ev.last.1) {
+        // A sender whose host later answers with a bare RST had lost the connection: the
+        // receiver was waiting on a peer that was gone, not on a path that drops.
+        let sender_gone = s.rsts.first().is_some_and(|r| r.answers_unknown);
+        if let Some(stall) = cx
+            .ev
+            .stall_of(sender, cx.ev.last.1)
+            .filter(|_| !sender_gone)
+        {
             if let Some(opened) = stall.hole_since {
                 let r = cx.side(receiver);
                 let rst = r.rsts.first().map(|x| x.at);
@@ -805,6 +812,26 @@ fn is_repair(fill: &HoleFill, rtt: Option<i64>) -> bool {
     }
 }
 
+/// Was the copy sent by a retransmission timer? A timer cannot fire before the original's
+/// round trip is over, nor within a couple of milliseconds; copies sooner than that were sent
+/// on the ACK clock.
+fn timer_fired(r: &Retransmission, rtt: Option<i64>) -> bool {
+    r.original.is_none_or(|o| {
+        let waited = r.at.1 - o.1;
+        waited >= 2_000_000 && rtt.is_none_or(|rtt| waited >= rtt + rtt / 2)
+    })
+}
+
+/// A real retransmission timeout: at least the 200 ms minimum RTO of Linux (300 ms on
+/// Windows) and well above the usual RTT, so not a tail-loss probe (2 × SRTT).
+fn real_rto(r: &Retransmission, rtt: Option<i64>) -> bool {
+    let rtt = rtt.unwrap_or(i64::MAX);
+    r.original.is_some_and(|o| {
+        let waited = r.at.1 - o.1;
+        waited >= 200_000_000 && waited >= rtt.saturating_mul(3)
+    })
+}
+
 /// A needless timer retransmission of a lone segment that the receiver had not yet
 /// acknowledged, sent sooner than a delayed-ACK timer runs (40 ms minimum on Linux, 200 ms on
 /// Windows, plus the path): the receiver was holding its ACK. Retransmitted after 250 ms or
@@ -838,13 +865,15 @@ fn losses(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
             if !is_spurious(cx, sender, r) {
                 continue;
             }
-            if r.fast {
+            if r.fast || !timer_fired(r, cx.base_rtt_ns()) {
+                // Resent on the ACK clock (duplicate or reordered ACKs), not on a timer.
                 spurious_fast.push(r);
             } else if waits_for_delayed_ack(r) {
                 delayed.push((sender, *r));
-            } else {
+            } else if real_rto(r, cx.base_rtt_ns()) {
                 rto.push((sender, *r));
             }
+            // Other needless timer resends (tail-loss probes at 2 × SRTT) are noise.
         }
         // Loss that was repaired: retransmissions the receiver acknowledged, less the needless
         // ones. Unacknowledged ones belong to a stall (reported by its own finding). The
@@ -1004,17 +1033,13 @@ fn spurious_finding(
     events: &[(usize, Retransmission)],
     delayed_ack: bool,
 ) {
-    // One needless retransmission is usually noise (a tail-loss probe fires at 2 × SRTT),
-    // unless the timer that fired was a real RTO: at least the 200 ms minimum of Linux (300 ms
-    // on Windows) and well above the usual RTT.
-    let rtt = cx.base_rtt_ns().unwrap_or(i64::MAX);
-    let real_rto = |r: &Retransmission| {
-        r.original.is_some_and(|o| {
-            let waited = r.at.1 - o.1;
-            waited >= 200_000_000 && waited >= rtt.saturating_mul(3)
-        })
+    // A delayed-ACK pattern needs repetition (one lone resend can be a tail-loss probe); each
+    // spurious RTO event was a real timeout already (see `real_rto`).
+    let enough = if delayed_ack {
+        events.len() >= 2
+    } else {
+        !events.is_empty()
     };
-    let enough = events.len() >= 2 || (!delayed_ack && events.iter().any(|(_, r)| real_rto(r)));
     if !enough {
         return;
     }
@@ -1121,6 +1146,9 @@ fn offload_checksums(cx: &Ctx<'_>, side: usize) -> bool {
         && other.bad_checksums.count * 10 <= other.checksums_checked.max(1)
 }
 
+/// A zero-window episode shorter than this is a buffer flush, not a slow reader.
+const MIN_ZERO_WINDOW_NS: i64 = 1_000_000;
+
 /// Window fills needed before throughput counts as capped by the receive window (with at
 /// least 10% of the sender's data segments ending at the window's edge).
 const WINDOW_FILLS_MIN: u64 = 8;
@@ -1135,10 +1163,15 @@ fn windows(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
             .map(|r| r.at)
             .or(cx.side(1 - adv).rsts.first().map(|r| r.at))
             .unwrap_or(cx.ev.last);
+        // A window that closes for a moment when a hole fill delivers a whole out-of-order
+        // queue at once, and reopens microseconds later, is not a slow reader.
         let reopened: Vec<_> = a
             .zero_window
             .iter()
-            .filter(|e| e.reopened.is_some())
+            .filter(|e| {
+                e.reopened
+                    .is_some_and(|r| r.1 - e.start.1 >= MIN_ZERO_WINDOW_NS)
+            })
             .collect();
         if let Some(open) = a.zero_window.last().filter(|e| e.reopened.is_none()) {
             let lasted = end.1 - open.start.1;
@@ -1211,14 +1244,27 @@ fn windows(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
         // percent of its segments in the lab); a capped one on most flights (half of them).
         let sender = cx.side(1 - adv);
         let full = &a.filled_window;
+        let rtt = cx.base_rtt_ns();
+        // Window / RTT bounds a window-limited flow's rate (Mbit/s); a flow that moved far less
+        // than that was held back by something else (TSO super-segments make few, large fills).
+        let cap = rtt
+            .filter(|&r| r > 0)
+            .map(|r| a.max_window as f64 * 8.0 / (r as f64 / 1e9) / 1e6);
+        let achieved = match (sender.first_data, sender.last_data) {
+            (Some(first), Some(last)) if last.1 > first.1 => {
+                Some(sender.payload_bytes as f64 * 8.0 / ((last.1 - first.1) as f64 / 1e9) / 1e6)
+            }
+            _ => None,
+        };
+        let near_cap = match (cap, achieved) {
+            (Some(cap), Some(achieved)) => achieved * 4.0 >= cap,
+            _ => true,
+        };
         if a.zero_window_episodes == 0
             && full.count >= WINDOW_FILLS_MIN
             && full.count * 10 >= sender.data_segments
+            && near_cap
         {
-            let rtt = cx.base_rtt_ns();
-            let cap = rtt
-                .filter(|&r| r > 0)
-                .map(|r| a.max_window as f64 * 8.0 / (r as f64 / 1e9) / 1e6);
             let scale_note = match (
                 cx.summary.client_options.as_ref(),
                 cx.summary.server_options.as_ref(),
