@@ -22,8 +22,11 @@ const MAX_OUTCOMES: usize = 64;
 /// Zero-window episodes and RSTs kept per direction.
 const MAX_EPISODES: usize = 16;
 const MAX_RSTS: usize = 4;
-/// A copy with the original's IP ID this soon after it is a capture duplicate.
-const DUPLICATE_WITHIN_NS: i64 = 50_000_000;
+/// A copy with the original's nonzero IP ID this soon after it is a capture duplicate (IDs of
+/// one sender repeat only after 65536 packets).
+const DUPLICATE_WITHIN_NS: i64 = 1_000_000_000;
+/// SYNs or SYN-ACKs closer than this are one packet recorded twice.
+const SYN_COPY_NS: i64 = 200_000_000;
 /// Without IP IDs, copies this close together are the same packet captured twice.
 const SAME_INSTANT_NS: i64 = 10_000;
 /// Sends of a retransmission run kept to show its backoff.
@@ -198,7 +201,8 @@ pub struct Side {
     pub isn: Option<u32>,
     /// SYNs with another ISN than the first one.
     pub other_isn_syns: FrameList,
-    last_syn: Option<(At, Option<u16>)>,
+    /// This side's last SYN or SYN-ACK, to tell a copy the capture recorded twice.
+    last_syn: Option<At>,
     pub syn_acks: FrameList,
     /// MSS announced in this side's SYN or SYN-ACK.
     pub mss: Option<u16>,
@@ -267,6 +271,8 @@ pub struct Side {
     /// ACKs in a row carrying the same cumulative ACK as the one before them (duplicates).
     pub repeated_acks: u32,
     pub last_raw_ack: Option<u32>,
+    /// When this side's cumulative ACK last moved forward.
+    pub last_ack_advance: Option<At>,
     pub keep_alives: u64,
 }
 
@@ -332,6 +338,7 @@ impl Side {
             last_rel_ack: None,
             repeated_acks: 0,
             last_raw_ack: None,
+            last_ack_advance: None,
             keep_alives: 0,
         }
     }
@@ -643,30 +650,29 @@ impl Evidence {
         }
 
         if flags.syn() {
-            if flags.ack() {
+            // No SYN or SYN-ACK timer fires within 200 ms (1 s initial RTO on Linux, 3 s on
+            // older Windows): a copy sooner than that was recorded twice by the capture (several
+            // VLANs or interfaces), not sent twice.
+            let recorded_twice = s
+                .last_syn
+                .is_some_and(|prev| time_ns - prev.1 < SYN_COPY_NS);
+            s.last_syn = Some(at);
+            if recorded_twice {
+                s.capture_duplicates.push(at);
+            } else if flags.ack() {
                 s.syn_acks.push(at);
                 if self.handshake.syn_ack.is_none() {
                     self.handshake.syn_ack = Some(at);
                 }
             } else {
-                // A SYN recorded twice (same ISN and IP ID, moments apart) is one SYN.
-                let recorded_twice = s.last_syn.is_some_and(|(prev, id)| {
-                    let apart = time_ns - prev.1;
-                    match (id, seg.ip_id) {
-                        (Some(a), Some(b)) if a != 0 => a == b && apart < DUPLICATE_WITHIN_NS,
-                        _ => apart <= SAME_INSTANT_NS,
-                    }
-                });
                 match s.isn {
                     None => {
                         s.isn = Some(seg.seq);
                         s.syns.push(at);
                     }
-                    Some(isn) if isn == seg.seq && recorded_twice => s.capture_duplicates.push(at),
                     Some(isn) if isn == seg.seq => s.syns.push(at),
                     Some(_) => s.other_isn_syns.push(at),
                 }
-                s.last_syn = Some((at, seg.ip_id));
                 if self.handshake.syn.is_none() {
                     self.handshake.syn = Some(at);
                     self.handshake.syn_side = Some(me);
@@ -869,6 +875,11 @@ impl Evidence {
             .map(|r| (r.at, r.alone_in_flight));
         let already_acked = pa.flags.has(AnalysisFlags::SPURIOUS_RETRANSMISSION)
             || pa.corrected == Some(Correction::SpuriousPerSack);
+        // The ACK that had covered it, for data acknowledged before it was resent.
+        let earlier_ack = self.sides[peer]
+            .last_ack_advance
+            .filter(|_| pa.flags.has(AnalysisFlags::SPURIOUS_RETRANSMISSION));
+        let s = &mut self.sides[me];
         if s.pending.len() == MAX_PENDING {
             if let Some(old) = s.pending.pop_front() {
                 push_decided(&mut s.decided, old);
@@ -883,7 +894,7 @@ impl Evidence {
             fast,
             already_acked,
             dsack: false,
-            acked: None,
+            acked: earlier_ack,
         });
 
         let same = s.run.as_ref().is_some_and(|r| r.seq == seg.seq);
@@ -929,6 +940,9 @@ impl Evidence {
                 s.repeated_acks = s.repeated_acks.saturating_add(1);
             } else if s.last_raw_ack != Some(ack) {
                 s.repeated_acks = 0;
+            }
+            if s.last_raw_ack.is_none_or(|prev| gt(ack, prev)) {
+                s.last_ack_advance = Some(at);
             }
             s.last_rel_ack = Some(pa.rel_ack);
             s.last_raw_ack = Some(ack);
@@ -989,7 +1003,7 @@ impl Evidence {
             }
             if let Some(mut p) = sender.pending.pop_front() {
                 sender.acked_retransmissions += 1;
-                p.acked = Some(at);
+                p.acked.get_or_insert(at);
                 push_decided(&mut sender.decided, p);
             }
         }

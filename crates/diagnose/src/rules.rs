@@ -5,7 +5,7 @@ use tcpsleuth_analyze::ConnectionSummary;
 
 use crate::advice;
 use crate::evidence::{
-    At, Evidence, FrameList, HoleFill, RetransRun, Retransmission, Side, STALLED_HOLE_NS,
+    At, Evidence, FrameList, HoleFill, RetransRun, Retransmission, RstSeen, Side, STALLED_HOLE_NS,
 };
 use crate::finding::{Actor, Finding, FindingId, Severity, TimelineEntry};
 use crate::vantage::{Vantage, VantagePoint};
@@ -125,7 +125,11 @@ impl Draft {
 
 fn secs(ns: i64) -> String {
     let s = ns as f64 / 1e9;
-    if s < 1.0 {
+    if s < 0.001 {
+        format!("{:.0} µs", s * 1e6)
+    } else if s < 0.01 {
+        format!("{:.1} ms", s * 1e3)
+    } else if s < 1.0 {
         format!("{:.0} ms", s * 1e3)
     } else {
         format!("{s:.1} s")
@@ -183,6 +187,12 @@ pub fn diagnose(cx: &Ctx<'_>) -> Vec<Finding> {
     findings
 }
 
+/// A RST with a TTL that none of its claimed sender's other packets carried, when they were
+/// enough to profile it (at least two, at most two distinct TTLs: a path change is allowed).
+fn forged(claimed: &Side, rst: &RstSeen) -> bool {
+    claimed.ttl_samples() >= 2 && !claimed.ttl_was_seen(rst.ttl) && claimed.distinct_ttls() <= 2
+}
+
 /// Within one severity, causes come before their consequences: a stall before the reset it
 /// provoked, a rejected segment before the loss it caused.
 fn cause_rank(id: FindingId) -> u8 {
@@ -205,14 +215,17 @@ fn handshake(cx: &Ctx<'_>, out: &mut Vec<Draft>) -> bool {
         return false;
     };
     let isn = c.isn.unwrap_or_default();
+    // A RST whose TTL the server's own packets never carry is someone else's (reset.injected).
     let refusal = s
         .rsts
         .iter()
-        .find(|r| r.answers_syn && r.has_ack && r.raw_ack == isn.wrapping_add(1));
+        .find(|r| r.answers_syn && r.has_ack && r.raw_ack == isn.wrapping_add(1) && !forged(s, r));
     let stale_answer = s.challenge_ack.or_else(|| {
         s.rsts
             .iter()
-            .find(|r| r.answers_syn && (!r.has_ack || r.raw_ack != isn.wrapping_add(1)))
+            .find(|r| {
+                r.answers_syn && (!r.has_ack || r.raw_ack != isn.wrapping_add(1)) && !forged(s, r)
+            })
             .map(|r| r.at)
     });
 
@@ -603,10 +616,19 @@ fn stalls(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
 }
 
 fn resets(cx: &Ctx<'_>, out: &mut Vec<Draft>, stale_syn: bool) {
-    for x in [cx.client, cx.server()] {
+    // Per endpoint, its first forged RST (reset.injected) and its first genuine one.
+    let judged = [cx.client, cx.server()].into_iter().flat_map(|x| {
         let xs = cx.side(x);
-        let Some(rst) = xs.rsts.first() else { continue };
-        if rst.answers_syn {
+        let first_forged = xs.rsts.iter().find(|r| forged(xs, r));
+        let first_genuine = xs.rsts.iter().find(|r| !forged(xs, r));
+        [first_forged, first_genuine]
+            .into_iter()
+            .flatten()
+            .map(move |r| (x, r))
+    });
+    for (x, rst) in judged {
+        let xs = cx.side(x);
+        if rst.answers_syn && !forged(xs, rst) {
             continue; // handshake.refused / reset.stale_syn
         }
         let (who, peer) = (cx.name(x), cx.name(1 - x));
@@ -620,10 +642,15 @@ fn resets(cx: &Ctx<'_>, out: &mut Vec<Draft>, stale_syn: bool) {
         {
             continue;
         }
-        let mut frames: Vec<u64> = xs.rsts.iter().map(|r| r.at.0).collect();
+        let mut frames: Vec<u64> = xs
+            .rsts
+            .iter()
+            .filter(|r| forged(xs, r) == forged(xs, rst))
+            .map(|r| r.at.0)
+            .collect();
         let usual = xs.usual_ttl();
         let profiled = xs.ttl_samples() >= 2;
-        let ttl_odd = profiled && !xs.ttl_was_seen(rst.ttl) && xs.distinct_ttls() <= 2;
+        let ttl_odd = forged(xs, rst);
         if ttl_odd {
             let usual = usual.unwrap_or(0);
             let id_odd =
@@ -1126,9 +1153,15 @@ fn spurious_finding(
                 events.len()
             ),
             explanation: format!(
-                "The {snd}'s timer fired (after {timer}) while its data was still on the way; the ACKs for the originals arrived {lag} after they were sent{}, so nothing had been lost. Usual base RTT: {}. A sudden RTT increase (queueing in a congested or bufferbloated link, a route change, a Wi-Fi or cellular link retrying) beyond the RTO makes the sender resend data that was only late.",
+                "The {snd}'s timer fired (after {timer}) although its data was not lost{}{}. Usual base RTT: {}. {}A sudden RTT increase (queueing in a congested or bufferbloated link, a route change, a Wi-Fi or cellular link retrying) beyond the RTO makes the sender resend data that was only late.",
+                if lags.is_empty() { String::new() } else { format!("; the ACKs for the originals came {lag} after them") },
                 if dsacked > 0 { format!(", and the {rcv} reported {dsacked} copies as duplicates (D-SACK)") } else { String::new() },
-                cx.base_rtt_ns().map_or("unknown".into(), secs)
+                cx.base_rtt_ns().map_or("unknown".into(), secs),
+                if !cx.near(sender) && events.iter().any(|(_, r)| r.already_acked) {
+                    format!("This capture saw the {rcv}'s ACK before the retransmission: the ACK was late (or lost) between this point and the {snd}. ")
+                } else {
+                    String::new()
+                }
             ),
             timeline,
             filter,
