@@ -159,8 +159,14 @@ pub fn application_outcomes(findings: &[Finding]) -> Vec<AppOutcome> {
             FindingId::ResetInjected => {
                 // The forged RST claims to come from `about` and reaches the other endpoint.
                 if let Some(claimed) = f.about {
-                    add(other(claimed), "ECONNRESET", "WSAECONNRESET (10054)", "the next recv()/send() fails: connection reset by peer".into());
-                    add(claimed.as_str(), "hang", "hang", "still believes the connection is open (half-open) until it sends and gets a reset, or its keep-alive fails".into());
+                    if f.in_handshake {
+                        add(other(claimed), "ECONNREFUSED", "WSAECONNREFUSED (10061)", "connect() fails: the forged RST looks like a refusal".into());
+                    } else {
+                        add(other(claimed), "ECONNRESET", "WSAECONNRESET (10054)", "the next recv()/send() fails: connection reset by peer".into());
+                    }
+                    if !f.in_handshake {
+                        add(claimed.as_str(), "hang", "hang", "still believes the connection is open (half-open) until it sends and gets a reset, or its keep-alive fails".into());
+                    }
                 }
             }
             FindingId::ResetAfterRetransmissions | FindingId::ResetAbort | FindingId::ResetStaleSyn if f.severity != crate::finding::Severity::Info => {

@@ -186,4 +186,7 @@ pub struct Finding {
     /// actor (the claimed sender of an injected RST, the sender of stalled data).
     #[serde(skip)]
     pub about: Option<Actor>,
+    /// The finding's packets came before the connection was established (a RST to a SYN).
+    #[serde(skip)]
+    pub in_handshake: bool,
 }

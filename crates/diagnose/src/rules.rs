@@ -90,6 +90,8 @@ impl Ctx<'_> {
 struct Draft {
     /// The endpoint whose data, RST or window the finding is about, when not the actor.
     about: Option<usize>,
+    /// The finding's packets came before the connection was established.
+    in_handshake: bool,
     id: FindingId,
     actor: Actor,
     severity: Severity,
@@ -119,6 +121,7 @@ impl Draft {
             display_filter: self.filter,
             next_steps,
             about: self.about.map(|side| cx.actor(side)),
+            in_handshake: self.in_handshake,
         }
     }
 }
@@ -255,6 +258,7 @@ fn handshake(cx: &Ctx<'_>, out: &mut Vec<Draft>) -> bool {
             let reused = cx.ev.reused_ports.is_some();
             out.push(Draft {
                 about: None,
+                in_handshake: false,
                 id: FindingId::ResetStaleSyn,
                 actor: Actor::Client,
                 severity: if synack_first.is_some() { Severity::Degraded } else { Severity::Failure },
@@ -281,6 +285,7 @@ fn handshake(cx: &Ctx<'_>, out: &mut Vec<Draft>) -> bool {
         if let Some(rst) = refusal {
             out.push(Draft {
                 about: None,
+                in_handshake: false,
                 id: FindingId::HandshakeRefused,
                 actor: Actor::Server,
                 severity: Severity::Failure,
@@ -311,6 +316,7 @@ fn handshake(cx: &Ctx<'_>, out: &mut Vec<Draft>) -> bool {
             let away = !matches!(cx.vantage.point, VantagePoint::NearClient);
             out.push(Draft {
                 about: None,
+                in_handshake: false,
                 id: FindingId::HandshakeNoResponse,
                 actor: Actor::Network,
                 severity: Severity::Failure,
@@ -358,6 +364,7 @@ fn handshake(cx: &Ctx<'_>, out: &mut Vec<Draft>) -> bool {
         let delay = last.1 - first.1;
         out.push(Draft {
             about: None,
+            in_handshake: false,
             id: FindingId::HandshakeSynRetransmitted,
             actor: Actor::Network,
             severity: Severity::Degraded,
@@ -514,6 +521,7 @@ fn stalls(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
                 };
             out.push(Draft {
                 about: Some(sender),
+                in_handshake: false,
                 id: FindingId::StallRetransmissionLoop,
                 actor,
                 severity: Severity::Failure,
@@ -540,6 +548,7 @@ fn stalls(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
                 let checks = run.bad_checksums > 0;
                 out.push(Draft {
                     about: None,
+                    in_handshake: false,
                     id: FindingId::LossSegmentRejected,
                     actor: cx.actor(receiver),
                     severity: Severity::Failure,
@@ -595,6 +604,7 @@ fn stalls(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
                 }
                 out.push(Draft {
                     about: Some(sender),
+                    in_handshake: false,
                     id: FindingId::StallRetransmissionLoop,
                     actor: Actor::Network,
                     severity: Severity::Failure,
@@ -665,6 +675,7 @@ fn resets(cx: &Ctx<'_>, out: &mut Vec<Draft>, stale_syn: bool) {
             let quiet_before = quiet_before(cx, rst.at);
             out.push(Draft {
                 about: Some(x),
+                in_handshake: rst.answers_syn,
                 id: FindingId::ResetInjected,
                 actor: Actor::Middlebox,
                 severity: Severity::Failure,
@@ -737,6 +748,7 @@ fn resets(cx: &Ctx<'_>, out: &mut Vec<Draft>, stale_syn: bool) {
             ));
             out.push(Draft {
                 about: Some(stall.sender),
+                in_handshake: false,
                 id: FindingId::ResetAfterRetransmissions,
                 actor: cx.actor(x),
                 severity: Severity::Failure,
@@ -778,6 +790,7 @@ fn resets(cx: &Ctx<'_>, out: &mut Vec<Draft>, stale_syn: bool) {
         };
         out.push(Draft {
             about: None,
+            in_handshake: false,
             id: FindingId::ResetAbort,
             actor: cx.actor(x),
             severity,
@@ -949,6 +962,7 @@ fn losses(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
             ));
             out.push(Draft {
                 about: None,
+                in_handshake: false,
                 id: FindingId::LossRetransmissions,
                 actor: Actor::Network,
                 severity: Severity::Degraded,
@@ -976,6 +990,7 @@ fn losses(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
             if rejected_here {
                 out.push(Draft {
                     about: None,
+                    in_handshake: false,
                     id: FindingId::LossSegmentRejected,
                     actor: cx.actor(1 - sender),
                     severity: Severity::Degraded,
@@ -1031,6 +1046,7 @@ fn losses(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
             timeline.extend(spurious_fast.iter().take(6).map(|r| cx.entry(r.at, format!("{snd} fast-retransmits a segment that the {rcv} then reports as a duplicate (D-SACK): it had only arrived late"))));
             out.push(Draft {
                 about: None,
+                in_handshake: false,
                 id: FindingId::Reordering,
                 actor: Actor::Network,
                 severity: Severity::Degraded,
@@ -1124,6 +1140,7 @@ fn spurious_finding(
     if delayed_ack {
         out.push(Draft {
             about: None,
+            in_handshake: false,
             id: FindingId::SpuriousDelayedAck,
             actor: cx.actor(sender),
             severity: Severity::Degraded,
@@ -1143,6 +1160,7 @@ fn spurious_finding(
     } else {
         out.push(Draft {
             about: None,
+            in_handshake: false,
             id: FindingId::SpuriousRto,
             actor: Actor::Network,
             severity: Severity::Degraded,
@@ -1213,6 +1231,7 @@ fn windows(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
                 frames.extend(a.rsts.first().map(|r| r.at.0));
                 out.push(Draft {
                     about: None,
+                    in_handshake: false,
                     id: FindingId::ZeroWindowNotReading,
                     actor: cx.actor(adv),
                     severity: Severity::Failure,
@@ -1255,6 +1274,7 @@ fn windows(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
             }
             out.push(Draft {
                 about: None,
+                in_handshake: false,
                 id: FindingId::ZeroWindowSlowReader,
                 actor: cx.actor(adv),
                 severity: Severity::Degraded,
@@ -1309,6 +1329,7 @@ fn windows(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
             };
             out.push(Draft {
                 about: None,
+                in_handshake: false,
                 id: FindingId::ReceiveWindowLimited,
                 actor: cx.actor(adv),
                 severity: Severity::Degraded,
@@ -1352,6 +1373,7 @@ fn capture(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
             .collect();
         out.push(Draft {
             about: None,
+            in_handshake: false,
             id: FindingId::CaptureMissedPackets,
             actor: Actor::Capture,
             severity: Severity::Info,
@@ -1391,6 +1413,7 @@ fn capture(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
         frames.extend(s.bad_checksums.frames().into_iter().take(6));
         out.push(Draft {
             about: None,
+            in_handshake: false,
             id: FindingId::CaptureOffload,
             actor: Actor::Capture,
             severity: Severity::Info,
