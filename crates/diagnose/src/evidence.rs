@@ -83,8 +83,9 @@ pub struct RetransRun {
     /// The first transmission, when it was captured.
     pub original: Option<At>,
     pub retransmissions: FrameList,
-    /// The last few sends: the RTO backoff shows at the end of a long run.
-    pub recent: VecDeque<At>,
+    /// The last few sends, each marked when sent on the ACK clock: the RTO backoff shows in
+    /// the timer-driven sends at the end of a long run.
+    pub recent: VecDeque<(At, bool)>,
     /// Retransmissions sent after duplicate ACKs rather than on the timer.
     pub fast: u64,
     /// The receiver's cumulative ACK (relative) when the run started.
@@ -103,12 +104,26 @@ impl RetransRun {
         self.retransmissions.count + u64::from(self.original.is_some())
     }
 
-    /// Gaps between the last few sends, in seconds: the RTO backoff.
+    /// Gaps between the last timer-driven sends, in seconds: the RTO backoff. Sends on the
+    /// ACK clock (fast retransmissions) end the backoff sequence.
     pub fn backoff(&self) -> Vec<f64> {
-        self.recent
+        let tail: Vec<i64> = self
+            .recent
             .iter()
-            .zip(self.recent.iter().skip(1))
-            .map(|(a, b)| (b.1 - a.1) as f64 / 1e9)
+            .rev()
+            .scan(false, |stop, (at, fast)| {
+                // Keep timer sends back to (and including) the send before the first of them.
+                if *stop {
+                    return None;
+                }
+                *stop = *fast;
+                Some(at.1)
+            })
+            .collect();
+        tail.iter()
+            .rev()
+            .zip(tail.iter().rev().skip(1))
+            .map(|(a, b)| (b - a) as f64 / 1e9)
             .collect()
     }
 }
@@ -122,8 +137,16 @@ pub struct Retransmission {
     pub original: Option<At>,
     /// Only this segment was unacknowledged when the original was sent (bytes in flight).
     pub alone_in_flight: bool,
-    /// Sent after duplicate ACKs (fast retransmission) rather than on a timer.
+    /// tshark's fast retransmission (after three duplicate ACKs).
     pub fast: bool,
+    /// The receiver had sent a duplicate ACK after the original: from the sender's host this
+    /// means the copy went out on the ACK clock (SACK/RACK recovery).
+    pub after_dup_ack: bool,
+    /// A copy of the highest data sent so far, with no duplicate ACK since the original: a
+    /// tail-loss probe (RFC 8985 §7) or a timeout, never the ACK clock.
+    pub tail_probe: bool,
+    /// The receiver's ACK that reported the copy as a duplicate (D-SACK).
+    pub dsack_at: Option<At>,
     /// The capture shows the data was already acknowledged when it was resent (tshark's
     /// spurious flag, or tcpsleuth's SACK-aware correction).
     pub already_acked: bool,
@@ -143,6 +166,9 @@ pub struct ZeroWindowEpisode {
     pub probes: u32,
     /// Zero-window advertisements during it (probe answers included).
     pub zero_acks: u32,
+    /// It opened with an ACK that jumped over more than two segments: a hole fill handing the
+    /// whole out-of-order queue to the socket at once, a loss effect rather than a slow reader.
+    pub flush: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -273,6 +299,8 @@ pub struct Side {
     pub last_raw_ack: Option<u32>,
     /// When this side's cumulative ACK last moved forward.
     pub last_ack_advance: Option<At>,
+    /// How far the latest ACK moved the cumulative ACK (bytes).
+    last_ack_jump: u32,
     pub keep_alives: u64,
 }
 
@@ -339,6 +367,7 @@ impl Side {
             repeated_acks: 0,
             last_raw_ack: None,
             last_ack_advance: None,
+            last_ack_jump: 0,
             keep_alives: 0,
         }
     }
@@ -527,9 +556,12 @@ pub struct HoleFill {
 #[derive(Debug, Clone, Copy)]
 struct Sent {
     seq: u32,
+    end: u32,
     at: At,
     ip_id: Option<u16>,
     alone_in_flight: bool,
+    /// The peer's first ACK that covered it.
+    acked: Option<At>,
 }
 
 /// Handshake timing, for the vantage point.
@@ -717,6 +749,8 @@ impl Evidence {
         }
 
         // Zero window advertised by this side (SYNs and RSTs carry no usable window).
+        let segment_size = self.sides[peer].max_payload.max(536);
+        let s = &mut self.sides[me];
         if !flags.syn() {
             let open = s.zero_window.last_mut().filter(|e| e.reopened.is_none());
             match (seg.window == 0, open) {
@@ -725,6 +759,7 @@ impl Evidence {
                     ep.zero_acks += 1;
                 }
                 (true, None) => {
+                    let flush = flags.ack() && s.last_ack_jump > 2 * segment_size;
                     s.zero_window_episodes += 1;
                     if s.zero_window.len() == MAX_EPISODES {
                         s.zero_window.remove(0);
@@ -735,6 +770,7 @@ impl Evidence {
                         reopened: None,
                         probes: 0,
                         zero_acks: 1,
+                        flush,
                     });
                 }
                 (false, Some(ep)) => ep.reopened = Some(at),
@@ -838,9 +874,11 @@ impl Evidence {
             }
             s.recent.push_back(Sent {
                 seq: seg.seq,
+                end,
                 at,
                 ip_id: seg.ip_id,
                 alone_in_flight: pa.bytes_in_flight.is_none_or(|b| b <= seglen),
+                acked: None,
             });
         }
     }
@@ -863,23 +901,23 @@ impl Evidence {
                 s.bad_then_resent.push(bad.1);
             }
         }
+        let sent = s.recent.iter().rev().find(|r| r.seq == seg.seq).copied();
+        let original = sent.map(|r| (r.at, r.alone_in_flight));
+        let end = seg.seq.wrapping_add(seglen);
+        let is_highest = s.hi_end == Some(end);
+        let receiver = &self.sides[peer];
+        let dup_ack_since =
+            sent.is_some_and(|o| receiver.dup_acks.last.is_some_and(|d| d.1 > o.at.1));
         let fast = pa.flags.has(AnalysisFlags::FAST_RETRANSMISSION);
+        let tail_probe = !fast && !dup_ack_since && is_highest;
+        let already_acked = pa.flags.has(AnalysisFlags::SPURIOUS_RETRANSMISSION)
+            || pa.corrected == Some(Correction::SpuriousPerSack);
+        // The ACK that first covered the original, for data acknowledged before it was resent.
+        let earlier_ack = sent.and_then(|o| o.acked).filter(|_| already_acked);
+        let s = &mut self.sides[me];
         if fast {
             s.fast_retransmissions += 1;
         }
-        let original = s
-            .recent
-            .iter()
-            .rev()
-            .find(|r| r.seq == seg.seq)
-            .map(|r| (r.at, r.alone_in_flight));
-        let already_acked = pa.flags.has(AnalysisFlags::SPURIOUS_RETRANSMISSION)
-            || pa.corrected == Some(Correction::SpuriousPerSack);
-        // The ACK that had covered it, for data acknowledged before it was resent.
-        let earlier_ack = self.sides[peer]
-            .last_ack_advance
-            .filter(|_| pa.flags.has(AnalysisFlags::SPURIOUS_RETRANSMISSION));
-        let s = &mut self.sides[me];
         if s.pending.len() == MAX_PENDING {
             if let Some(old) = s.pending.pop_front() {
                 push_decided(&mut s.decided, old);
@@ -892,8 +930,11 @@ impl Evidence {
             original: original.map(|o| o.0),
             alone_in_flight: original.is_some_and(|o| o.1),
             fast,
+            after_dup_ack: dup_ack_since,
+            tail_probe,
             already_acked,
             dsack: false,
+            dsack_at: None,
             acked: earlier_ack,
         });
 
@@ -906,7 +947,7 @@ impl Evidence {
                 len: seglen,
                 original: original.map(|o| o.0),
                 retransmissions: FrameList::default(),
-                recent: original.map(|o| o.0).into_iter().collect(),
+                recent: original.map(|o| (o.0, false)).into_iter().collect(),
                 fast: 0,
                 stuck_rel_ack: peer_rel_ack,
                 stuck_acks: FrameList::default(),
@@ -920,7 +961,7 @@ impl Evidence {
             if run.recent.len() == RUN_BACKOFF_SENDS {
                 run.recent.pop_front();
             }
-            run.recent.push_back(at);
+            run.recent.push_back((at, fast));
             if seg.checksum_ok == Some(false) {
                 run.bad_checksums += 1;
             }
@@ -941,6 +982,13 @@ impl Evidence {
             } else if s.last_raw_ack != Some(ack) {
                 s.repeated_acks = 0;
             }
+            s.last_ack_jump = s.last_raw_ack.map_or(0, |prev| {
+                if gt(ack, prev) {
+                    ack.wrapping_sub(prev)
+                } else {
+                    0
+                }
+            });
             if s.last_raw_ack.is_none_or(|prev| gt(ack, prev)) {
                 s.last_ack_advance = Some(at);
             }
@@ -994,17 +1042,29 @@ impl Evidence {
             for p in sender.pending.iter_mut().chain(sender.decided.iter_mut()) {
                 if lt(p.seq, r) && lt(l, p.end) {
                     p.dsack = true;
+                    p.dsack_at.get_or_insert(at);
                 }
             }
         }
-        while let Some(p) = sender.pending.front() {
-            if !le(p.end, ack) {
-                break;
-            }
-            if let Some(mut p) = sender.pending.pop_front() {
+        // Retransmissions are matched by sequence number, not by send order: a probe of higher
+        // data may have been sent before a repair of lower data.
+        let mut still_pending = VecDeque::with_capacity(sender.pending.len());
+        while let Some(mut p) = sender.pending.pop_front() {
+            if le(p.end, ack) {
                 sender.acked_retransmissions += 1;
                 p.acked.get_or_insert(at);
                 push_decided(&mut sender.decided, p);
+            } else {
+                still_pending.push_back(p);
+            }
+        }
+        sender.pending = still_pending;
+        for sent in sender.recent.iter_mut().rev() {
+            if sent.acked.is_some() {
+                break;
+            }
+            if le(sent.end, ack) {
+                sent.acked = Some(at);
             }
         }
         if let Some(run) = sender.run.as_mut() {

@@ -139,6 +139,15 @@ fn secs(ns: i64) -> String {
     }
 }
 
+/// "1 segment", "3 segments".
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 fn frames_of(list: &FrameList) -> Vec<u64> {
     list.frames()
 }
@@ -905,7 +914,10 @@ fn losses(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
             if !is_spurious(cx, sender, r) {
                 continue;
             }
-            if r.fast || !timer_fired(r, cx.base_rtt_ns()) {
+            let ack_clocked = r.fast
+                || (r.after_dup_ack && cx.near(sender))
+                || (!timer_fired(r, cx.base_rtt_ns()) && !r.tail_probe);
+            if ack_clocked {
                 // Resent on the ACK clock (duplicate or reordered ACKs), not on a timer.
                 spurious_fast.push(r);
             } else if waits_for_delayed_ack(r) {
@@ -913,7 +925,7 @@ fn losses(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
             } else if real_rto(r, cx.base_rtt_ns()) {
                 rto.push((sender, *r));
             }
-            // Other needless timer resends (tail-loss probes at 2 × SRTT) are noise.
+            // Other needless timer resends (tail-loss probes, r.tail_probe) are noise.
         }
         // Loss that was repaired: retransmissions the receiver acknowledged, less the needless
         // ones. Unacknowledged ones belong to a stall (reported by its own finding). The
@@ -1043,7 +1055,7 @@ fn losses(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
                 .map(|a| cx.entry(*a, format!("{snd}'s segment arrives after later data, within a fraction of the RTT: reordered, not lost")))
                 .collect();
             timeline.extend(closed_without_resend.iter().take(6).map(|a| cx.entry(*a, format!("{rcv}'s ACK closes a hole it had reported with SACK, sooner than a repair could arrive; the {snd} never resent it: the data was only late"))));
-            timeline.extend(spurious_fast.iter().take(6).map(|r| cx.entry(r.at, format!("{snd} fast-retransmits a segment that the {rcv} then reports as a duplicate (D-SACK): it had only arrived late"))));
+            timeline.extend(spurious_fast.iter().take(6).map(|r| cx.entry(r.at, format!("{snd} retransmits a segment on duplicate ACKs that the {rcv} then reports as a duplicate (D-SACK): it had only been delayed"))));
             out.push(Draft {
                 about: None,
                 in_handshake: false,
@@ -1052,15 +1064,28 @@ fn losses(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
                 severity: Severity::Degraded,
                 confidence: if events >= 3 { 0.85 } else { 0.7 },
                 frames,
-                summary: format!(
-                    "The path reordered the {snd}'s segments ({} arrived late without being lost{})",
-                    arrived_late.len() + closed_without_resend.len(),
-                    if ooo_fast > 0 { format!(", {ooo_fast} needless fast retransmissions") } else { String::new() }
-                ),
-                explanation: format!(
-                    "Holes in the {snd}'s data were filled sooner than a retransmission could have filled them (a repair takes at least one round trip), so the segments were overtaken on the way rather than lost{}. Reordering makes the receiver send duplicate ACKs and can trigger spurious fast retransmissions; typical causes are multipath routing (ECMP, link bonding) and parallel processing in middleboxes.",
-                    if ooo_fast > 0 { "; the receiver's D-SACKs confirm the retransmitted copies were duplicates" } else { "" }
-                ),
+                summary: {
+                    let late = arrived_late.len() + closed_without_resend.len();
+                    let mut parts = Vec::new();
+                    if late > 0 {
+                        parts.push(format!("{} arrived late without being lost", count(late, "segment")));
+                    }
+                    if ooo_fast > 0 {
+                        parts.push(format!("{} needlessly on duplicate ACKs", count(ooo_fast, "segment") + " resent"));
+                    }
+                    format!("The path reordered the {snd}'s segments or the {rcv}'s ACKs: {}", parts.join(", "))
+                },
+                explanation: {
+                    let mut text = String::new();
+                    if !arrived_late.is_empty() || !closed_without_resend.is_empty() {
+                        text.push_str(&format!("Holes in the {snd}'s data were filled sooner than a retransmission could have filled them (a repair takes at least one round trip), so the segments were overtaken on the way rather than lost. "));
+                    }
+                    if ooo_fast > 0 {
+                        text.push_str(&format!("The {snd} resent data on duplicate ACKs, and the {rcv} then reported the copies as duplicates (D-SACK): the originals, or the ACKs, had only been delayed. "));
+                    }
+                    text.push_str("Reordering makes the receiver send duplicate ACKs and can trigger needless fast retransmissions; typical causes are multipath routing (ECMP, link bonding) and parallel processing in middleboxes.");
+                    text
+                },
                 timeline,
                 filter: format!("{} && (tcp.analysis.out_of_order || tcp.analysis.duplicate_ack || tcp.options.sack.dsack)", cx.stream_filter()),
             });
@@ -1197,7 +1222,8 @@ fn offload_checksums(cx: &Ctx<'_>, side: usize) -> bool {
         && other.bad_checksums.count * 10 <= other.checksums_checked.max(1)
 }
 
-/// A zero-window episode shorter than this is a buffer flush, not a slow reader.
+/// A zero-window episode shorter than this is a buffer flush, not a slow reader (episodes that
+/// open with an ACK jumping over a hole's worth of data are flushes whatever their length).
 const MIN_ZERO_WINDOW_NS: i64 = 1_000_000;
 
 /// Window fills needed before throughput counts as capped by the receive window (with at
@@ -1220,8 +1246,9 @@ fn windows(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
             .zero_window
             .iter()
             .filter(|e| {
-                e.reopened
-                    .is_some_and(|r| r.1 - e.start.1 >= MIN_ZERO_WINDOW_NS)
+                !e.flush
+                    && e.reopened
+                        .is_some_and(|r| r.1 - e.start.1 >= MIN_ZERO_WINDOW_NS)
             })
             .collect();
         if let Some(open) = a.zero_window.last().filter(|e| e.reopened.is_none()) {
@@ -1281,8 +1308,8 @@ fn windows(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
                 confidence: 0.85,
                 frames,
                 summary: format!(
-                    "The {who}'s application reads more slowly than data arrives: its window closed to zero {} time(s), {} in all",
-                    a.zero_window_episodes,
+                    "The {who}'s application reads more slowly than data arrives: its window closed to zero {}, {} in all",
+                    if reopened.len() == 1 { "once".to_string() } else { format!("{} times", reopened.len()) },
                     secs(total)
                 ),
                 explanation: format!(
