@@ -8,10 +8,22 @@ use serde::Serialize;
 use crate::finding::{Actor, Finding, FindingId};
 use crate::rules::Ctx;
 
-pub fn next_steps(id: FindingId, actor: Actor, cx: &Ctx<'_>) -> Vec<String> {
+/// `about`: the endpoint (side index) whose data or RST the finding concerns, if not the actor.
+pub fn next_steps(id: FindingId, actor: Actor, about: Option<usize>, cx: &Ctx<'_>) -> Vec<String> {
     let c = cx.side(cx.client).endpoint;
     let s = cx.side(cx.server()).endpoint;
     let (sip, sport, cip) = (s.ip, s.port, c.ip);
+    // Path measurements go from the capturing host towards its peer: a TCP probe to the
+    // server's port, or a plain ICMP one to a client (its ephemeral port is closed).
+    let (peer_ip, mtr) = if cx.near(cx.server()) {
+        (cip, format!("mtr -rw -c 200 {cip}"))
+    } else {
+        (sip, format!("mtr -rwT -P {sport} -c 200 {sip}"))
+    };
+    // A hole whose copies never reached a capture taken at the receiver: nothing to look
+    // for inside the receiver's host.
+    let receiver_saw_nothing =
+        actor == Actor::Network && about.is_some_and(|sender| cx.near(1 - sender));
     let both_ends = format!(
         "Capture at both ends at once to see where packets disappear: `tcpdump -i any -s 128 -w client.pcap host {sip} and port {sport}` on the client, the same on the server, then `tcpsleuth analyze client.pcap server.pcap`."
     );
@@ -34,20 +46,23 @@ pub fn next_steps(id: FindingId, actor: Actor, cx: &Ctx<'_>) -> Vec<String> {
             both_ends,
         ],
         FindingId::HandshakeSynRetransmitted => vec![
-            format!("Measure loss on the path: `mtr -rwT -P {sport} -c 100 {sip}` or `ping -c 100 {sip}`."),
+            format!("Measure loss on the path: `{mtr}` or `ping -c 100 {peer_ip}`."),
             "On a busy server, check for SYN drops: `nstat -az TcpExtListenOverflows TcpExtListenDrops TcpExtTCPReqQFullDrop`; raise the backlog (`net.core.somaxconn`, the application's listen() backlog) if they grow.".into(),
         ],
         FindingId::ResetAbort => vec![
             format!("Find why the {} application aborted: its logs around the reset time, and on Linux `strace -f -tt -e trace=close,shutdown,setsockopt -p PID` to catch SO_LINGER 0 or a close with unread data.", role(actor)),
             "On Linux, `nstat -az TcpExtTCPAbortOnClose TcpExtTCPAbortOnData` shows which kind of abort it was: TCPAbortOnClose counts resets sent because received data was unread at close(), TCPAbortOnData counts aborts with SO_LINGER 0 (and some data-after-shutdown cases).".into(),
-            "If the peer keeps using a connection the other side closed (HTTP keep-alive), make the client's idle timeout shorter than the server's, or retry idempotent requests on ECONNRESET.".into(),
+            "If the reset hit a connection the peer was still reusing after the other side had closed it (HTTP keep-alive), make the client's idle timeout shorter than the server's, or retry idempotent requests on ECONNRESET.".into(),
         ],
-        FindingId::ResetAfterRetransmissions | FindingId::StallRetransmissionLoop => vec![
-            both_ends,
-            "On the receiving host, look for the drop after the capture point: `nstat -az TcpInCsumErrors TcpExtTCPRcvQDrop TcpExtTCPZeroWindowDrop`, `ethtool -S IFACE | grep -i drop`, and the host firewall (`nft list ruleset`); on Windows, `netstat -s -p tcp` and the security software's logs.".into(),
-            format!("Measure loss on the path: `mtr -rwT -P {sport} -c 200 {sip}`; a path that drops one particular segment and all its copies suggests a middlebox filtering on content (IPS, DLP) or a path-MTU black hole (`ping -M do -s 1472 {sip}`)."),
-            "If NIC offload is suspected on a Windows endpoint: `Get-NetAdapterAdvancedProperty`, then `Disable-NetAdapterLso -Name NAME` and `Disable-NetAdapterChecksumOffload -Name NAME` to test; on Linux `ethtool -K IFACE tso off gso off gro off`.".into(),
-        ],
+        FindingId::ResetAfterRetransmissions | FindingId::StallRetransmissionLoop => [
+            Some(both_ends),
+            (!receiver_saw_nothing).then(|| "On the receiving host, look for the drop after the capture point: `nstat -az TcpInCsumErrors TcpExtTCPRcvQDrop TcpExtTCPZeroWindowDrop`, `ethtool -S IFACE | grep -i drop`, and the host firewall (`nft list ruleset`); on Windows, `netstat -s -p tcp` and the security software's logs.".to_string()),
+            Some(format!("Measure loss on the path: `{mtr}`; a path that drops one particular segment and all its copies suggests a middlebox filtering on content (IPS, DLP) or a path-MTU black hole (`ping -M do -s 1472 {peer_ip}`).")),
+            Some("If NIC offload is suspected on a Windows endpoint: `Get-NetAdapterAdvancedProperty`, then `Disable-NetAdapterLso -Name NAME` and `Disable-NetAdapterChecksumOffload -Name NAME` to test; on Linux `ethtool -K IFACE tso off gso off gro off`.".to_string()),
+        ]
+        .into_iter()
+        .flatten()
+        .collect(),
         FindingId::ResetInjected => vec![
             format!("Find the device: compare hop counts, `traceroute -T -p {sport} {sip}` (the RST's TTL says how many hops away it was made), and check firewalls, IPS and load balancers on the path for reset or idle-timeout rules."),
             "If resets follow idle periods, send keep-alives more often than the device's idle timeout: on Linux `setsockopt(SO_KEEPALIVE)` with `TCP_KEEPIDLE`, or `sysctl -w net.ipv4.tcp_keepalive_time=60` host-wide; on Windows the `KeepAliveTime` registry value (HKLM\\SYSTEM\\CurrentControlSet\\Services\\Tcpip\\Parameters, milliseconds) or `SIO_KEEPALIVE_VALS`.".into(),
@@ -59,7 +74,7 @@ pub fn next_steps(id: FindingId, actor: Actor, cx: &Ctx<'_>) -> Vec<String> {
             "On the client, avoid binding fixed source ports; let the kernel pick from `net.ipv4.ip_local_port_range`.".into(),
         ],
         FindingId::LossRetransmissions => vec![
-            format!("Measure loss and where it starts: `mtr -rwT -P {sport} -c 200 {sip}`; check interface errors with `ip -s link` and `ethtool -S IFACE` on both hosts, `Get-NetAdapterStatistics` on Windows."),
+            format!("Measure loss and where it starts: `{mtr}`; check interface errors with `ip -s link` and `ethtool -S IFACE` on both hosts, `Get-NetAdapterStatistics` on Windows."),
             "On Linux, `ss -ti dst ADDRESS` shows per-connection retrans, rto and rtt; `nstat -az TcpRetransSegs TcpExtTCPLostRetransmit` counts host-wide.".into(),
             both_ends,
         ],
@@ -73,7 +88,7 @@ pub fn next_steps(id: FindingId, actor: Actor, cx: &Ctx<'_>) -> Vec<String> {
             "If the sender uses Nagle plus small writes, `TCP_NODELAY` on the sender avoids the write-write-read pattern that waits on delayed ACKs.".into(),
         ],
         FindingId::SpuriousRto => vec![
-            format!("Watch the RTT during the transfer: `ping -i 0.2 {sip}` alongside it, or `ss -ti dst {sip}` (rtt:avg/var, rto). A rising RTT under load is queueing (bufferbloat): enable a fair queue (`tc qdisc replace dev IFACE root fq_codel`) on the bottleneck."),
+            format!("Watch the RTT during the transfer: `ping -i 0.2 {peer_ip}` alongside it, or `ss -ti dst {peer_ip}` (rtt:avg/var, rto). A rising RTT under load is queueing (bufferbloat): enable a fair queue (`tc qdisc replace dev IFACE root fq_codel`) on the bottleneck."),
             "Keep F-RTO on (Linux `net.ipv4.tcp_frto = 2`, the default) so spurious timeouts are detected and undone.".into(),
         ],
         FindingId::Reordering => vec![

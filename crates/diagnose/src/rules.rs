@@ -55,7 +55,7 @@ impl Ctx<'_> {
         Some(e)
     }
     /// Is the capture on (or next to) this side's host?
-    fn near(&self, side: usize) -> bool {
+    pub fn near(&self, side: usize) -> bool {
         let want = if side == self.client {
             VantagePoint::NearClient
         } else {
@@ -108,7 +108,7 @@ impl Draft {
         self.frames.sort_unstable();
         self.frames.dedup();
         self.timeline.sort_by_key(|e| e.frame);
-        let next_steps = advice::next_steps(self.id, self.actor, cx);
+        let next_steps = advice::next_steps(self.id, self.actor, self.about, cx);
         Finding {
             id: self.id,
             actor: self.actor,
@@ -516,7 +516,7 @@ fn stalls(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
                 timeline.push(e);
             }
             let place = if near_receiver {
-                format!("This capture was taken at the {rcv} (its packets carry the sender-side TTL), and it shows every copy arriving: the segment reached the {rcv}'s host but its TCP stack never accepted it (a host firewall, a bad checksum, or a NIC/driver drop after the capture point).")
+                format!("This capture was taken at the {rcv} (its own packets carry an undecremented initial TTL), and it shows every copy arriving: the segment reached the {rcv}'s host but its TCP stack never accepted it (a host firewall, a bad checksum, or a NIC/driver drop after the capture point).")
             } else if cx.near(sender) {
                 format!("This capture was taken at the {snd}: it proves the segment was sent, not whether it reached the {rcv}. A capture at the {rcv} tells a network drop from a drop inside the {rcv}'s host.")
             } else {
@@ -620,7 +620,7 @@ fn stalls(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
                     confidence: 0.65,
                     frames: frames.clone(),
                     summary: format!(
-                        "A segment of the {snd}'s data never arrived: the {rcv}'s ACK stayed stuck for {} while later data kept coming",
+                        "A segment of the {snd}'s data never arrived: the {rcv}'s ACK stayed stuck at it for {} after later data had arrived",
                         secs(end.1 - opened.1)
                     ),
                     explanation: format!(
@@ -766,7 +766,7 @@ fn resets(cx: &Ctx<'_>, out: &mut Vec<Draft>, stale_syn: bool) {
                 summary: if gave_up {
                     format!("The {who} gave up and reset the connection after its data went unacknowledged")
                 } else {
-                    format!("The {who} reset the connection while waiting for data the {stuck_sender} could not get through")
+                    format!("The {who} reset the connection while the {stuck_sender}'s data was stalled")
                 },
                 explanation: if gave_up {
                     format!("The {who} retransmitted the same segment {} times without an ACK, then aborted the connection with RST: its stack (or the application's timeout) decided the peer was unreachable. The {peer} application sees a reset; the {who}'s application sees a timeout.", stall.retransmissions)
@@ -985,11 +985,13 @@ fn losses(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
                     f
                 },
                 summary: format!(
-                    "{genuine} of the {snd}'s {} data segments were lost and retransmitted ({rate:.1}%); the connection recovered",
-                    s.data_segments
+                    "{genuine} of the {snd}'s {} data segments {} lost and retransmitted ({rate:.1}%); the connection recovered",
+                    s.data_segments,
+                    if genuine == 1 { "was" } else { "were" }
                 ),
                 explanation: format!(
-                    "The {snd} retransmitted {genuine} segments that the {rcv} had not acknowledged: {} by fast retransmission after duplicate ACKs, {} after a retransmission timeout (each timeout stalls the flow for at least 200 ms). {}{}{}",
+                    "The {snd} retransmitted {} that the {rcv} had not acknowledged: {} on duplicate ACKs (fast retransmission), {} on a timer (a timeout stalls the flow for at least 200 ms). {}{}{}",
+                    count(genuine as usize, "segment"),
                     genuine_fast.min(genuine),
                     timer_based,
                     if r.sack_blocks > 0 { "The receiver used SACK, so only the missing segments were resent. " } else { "No SACK blocks were seen: with SACK off (a common Windows or middlebox default) a loss costs more resends. " },
@@ -1008,7 +1010,7 @@ fn losses(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
                     severity: Severity::Degraded,
                     confidence: 0.9,
                     frames: frames_of(bad),
-                    summary: format!("{} segment(s) from the {snd} reached the {rcv} with a bad TCP checksum and were discarded", bad.count),
+                    summary: format!("{} from the {snd} reached the {rcv} with a bad TCP checksum and {} discarded", count(bad.count as usize, "segment"), if bad.count == 1 { "was" } else { "were" }),
                     explanation: format!(
                         "This capture, taken at the {rcv}, shows the segment arriving with a wrong TCP checksum; the {rcv}'s stack discarded it (Linux counts it in TcpInCsumErrors) and the {snd} had to retransmit. The {snd}'s other packets have correct checksums, so this is corruption on the path (a faulty link, NIC or middlebox), not checksum offload."
                     ),
@@ -1172,12 +1174,12 @@ fn spurious_finding(
             confidence: if dsacked > 0 { 0.85 } else { 0.7 },
             frames,
             summary: format!(
-                "The {snd} retransmitted {} segments needlessly: its retransmission timer ({timer}) fires before the {rcv}'s delayed ACK ({lag})",
+                "The {snd} retransmitted {} lone segments needlessly: its retransmission timer ({timer}) fires before the {rcv}'s delayed ACK (40 ms or more)",
                 events.len()
             ),
             explanation: format!(
-                "Each time, a lone segment was outstanding, the {snd} resent it after {timer}, and the ACK for the original came {lag} after it was sent{}: the data was never lost. A receiver holds the ACK of a single segment for its delayed-ACK timer (40 ms minimum on Linux, 200 ms on Windows) hoping to piggyback it on a reply; a sender whose RTO is below that timer retransmits every such segment. Every retransmission wastes bandwidth and resets congestion state.",
-                if dsacked > 0 { format!(", and the {rcv} reported {dsacked} copies as duplicates (D-SACK)") } else { String::new() }
+                "Each time a lone segment was outstanding and not yet acknowledged, the {snd} resent it after {timer}{}: the data was never lost, the {rcv} was only holding its ACK. A receiver holds the ACK of a single segment for its delayed-ACK timer (40 ms minimum on Linux, 200 ms on Windows) hoping to piggyback it on a reply; a sender whose RTO is below that timer retransmits every such segment. Every retransmission wastes bandwidth and resets congestion state.",
+                if dsacked > 0 { format!(", and the {rcv} reported {} as duplicates (D-SACK)", if dsacked == 1 { "1 copy".to_string() } else { format!("{dsacked} copies") }) } else { String::new() }
             ),
             timeline,
             filter,
@@ -1192,8 +1194,9 @@ fn spurious_finding(
             confidence: if dsacked > 0 { 0.85 } else { 0.7 },
             frames,
             summary: format!(
-                "{} retransmission(s) by the {snd} were spurious: the round-trip time rose above its retransmission timeout",
-                events.len()
+                "{} by the {snd} {} spurious: the round-trip time rose above its retransmission timeout",
+                count(events.len(), "retransmission"),
+                if events.len() == 1 { "was" } else { "were" }
             ),
             explanation: format!(
                 "The {snd}'s timer fired (after {timer}) although its data was not lost{}{}. Usual base RTT: {}. {}A sudden RTT increase (queueing in a congested or bufferbloated link, a route change, a Wi-Fi or cellular link retrying) beyond the RTO makes the sender resend data that was only late.",
@@ -1270,8 +1273,8 @@ fn windows(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
                         if a.rsts.is_empty() && cx.side(1 - adv).rsts.is_empty() { " until the end of the capture" } else { " until the reset" }
                     ),
                     explanation: format!(
-                        "The {who} advertised a zero window (frame {}) and never opened it again; the {peer} probed {} time(s) and each answer still said window 0. The {who}'s kernel buffer is full because its application is not calling recv()/read() on the socket (blocked elsewhere, deadlocked, or waiting on something else). The {peer}'s application is stuck in send().",
-                        open.start.0, open.probes
+                        "The {who} advertised a zero window (frame {}) and never opened it again; the window stayed at zero through {} from the {peer}. The {who}'s kernel buffer is full because its application is not calling recv()/read() on the socket (blocked elsewhere, deadlocked, or waiting on something else). The {peer}'s application is stuck in send().",
+                        open.start.0, count(open.probes as usize, "probe")
                     ),
                     timeline: vec![
                         cx.entry(open.start, format!("{who} advertises a zero window")),
