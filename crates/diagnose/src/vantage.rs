@@ -87,27 +87,22 @@ pub fn infer(ev: &Evidence, client: usize) -> Vantage {
     let hs = ev.handshake;
     if let (Some(syn), Some(syn_ack), Some(ack)) = (hs.syn, hs.syn_ack, hs.ack) {
         let (first, second) = (syn_ack.1 - syn.1, ack.1 - syn_ack.1);
-        if first > 0 && second > 0 {
-            if first >= TIMING_RATIO * second {
-                return Vantage {
-                    point: VantagePoint::NearClient,
-                    basis: format!(
-                        "SYN→SYN-ACK took {} and SYN-ACK→ACK {}: the round trip lies beyond this capture point, on the server's side",
-                        ms(first),
-                        ms(second)
-                    ),
-                };
-            }
-            if second >= TIMING_RATIO * first {
-                return Vantage {
-                    point: VantagePoint::NearServer,
-                    basis: format!(
-                        "SYN→SYN-ACK took {} and SYN-ACK→ACK {}: the round trip lies beyond this capture point, on the client's side",
-                        ms(first),
-                        ms(second)
-                    ),
-                };
-            }
+        let near = if first > 0 && second > 0 && first >= TIMING_RATIO * second {
+            Some((VantagePoint::NearClient, "server"))
+        } else if first > 0 && second > 0 && second >= TIMING_RATIO * first {
+            Some((VantagePoint::NearServer, "client"))
+        } else {
+            None
+        };
+        if let Some((point, far)) = near {
+            return Vantage {
+                point,
+                basis: format!(
+                    "SYN→SYN-ACK took {} and SYN-ACK→ACK {}: the round trip lies beyond this capture point, on the {far}'s side",
+                    ms(first),
+                    ms(second)
+                ),
+            };
         }
     }
     Vantage {

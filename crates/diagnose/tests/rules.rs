@@ -277,3 +277,23 @@ fn injection_needs_a_ttl_profile() {
         .iter()
         .any(|f| f.id == FindingId::ResetAbort && f.actor == Actor::Server));
 }
+
+/// Hosts on one link (same TTLs): the handshake leg that crosses the path tells the vantage.
+#[test]
+fn vantage_from_handshake_timing_when_ttls_agree() {
+    let mut near_client = Trace::v4(64, 64);
+    near_client.handshake(); // SYN→SYN-ACK 40 ms, SYN-ACK→ACK 0.1 ms
+    assert_eq!(near_client.finish().vantage.point, VantagePoint::NearClient);
+
+    let mut near_server = Trace::v4(64, 64);
+    near_server.c(0.0, 1000, 0, 0, S);
+    near_server.s(0.1, 9000, 1001, 0, S | A);
+    near_server.c(40.1, 1001, 9001, 0, A);
+    assert_eq!(near_server.finish().vantage.point, VantagePoint::NearServer);
+
+    let mut unclear = Trace::v4(64, 64);
+    unclear.c(0.0, 1000, 0, 0, S);
+    unclear.s(20.0, 9000, 1001, 0, S | A);
+    unclear.c(40.0, 1001, 9001, 0, A);
+    assert_eq!(unclear.finish().vantage.point, VantagePoint::Unknown);
+}
