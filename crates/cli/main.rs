@@ -62,7 +62,11 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         } => {
             let mut all = Vec::new();
             for path in captures {
-                match pipeline::run(path, pipeline::Diagnosis::On, |_| Ok(()))? {
+                let stages = pipeline::Stages {
+                    diagnose: true,
+                    correlate: captures.len() > 1,
+                };
+                match pipeline::run(path, stages, |_| Ok(()))? {
                     Ok(outcome) => {
                         failed |= report_damage(&outcome);
                         all.push(report::Diagnosed::new(path.clone(), outcome));
@@ -70,10 +74,11 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
                     Err(unreadable) => failed |= report_unreadable(&unreadable),
                 }
             }
+            let paths = report::paths(&mut all);
             match format {
                 _ if all.is_empty() => {}
-                AnalyzeFormat::Json => report::json(&mut out, &all)?,
-                AnalyzeFormat::Text => report::text(&mut out, &all, *brief)?,
+                AnalyzeFormat::Json => report::json(&mut out, &all, &paths)?,
+                AnalyzeFormat::Text => report::text(&mut out, &all, &paths, *brief)?,
             }
         }
         Command::Packets { captures, format } => {
@@ -82,7 +87,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
                 if matches!(format, PacketsFormat::Table) && captures.len() > 1 {
                     writeln!(out, "== {}", path.display())?;
                 }
-                match pipeline::run(path, pipeline::Diagnosis::Off, |event| {
+                match pipeline::run(path, pipeline::Stages::default(), |event| {
                     printer.packet(&mut out, event)
                 })? {
                     Ok(outcome) => failed |= report_damage(&outcome),
@@ -93,7 +98,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Connections { captures, format } => {
             let mut all = Vec::new();
             for path in captures {
-                match pipeline::run(path, pipeline::Diagnosis::Off, |_| Ok(()))? {
+                match pipeline::run(path, pipeline::Stages::default(), |_| Ok(()))? {
                     Ok(outcome) => {
                         failed |= report_damage(&outcome);
                         all.push((path.clone(), outcome));

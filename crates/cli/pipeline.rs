@@ -4,6 +4,7 @@ use std::path::Path;
 
 use tcpsleuth_analyze::{Analyzer, PacketAnalysis};
 use tcpsleuth_capture::{CaptureError, CaptureReader, Frame};
+use tcpsleuth_correlate::{Recorder, DEFAULT_PACKET_LIMIT};
 use tcpsleuth_decode::{decode, Decoded, Segment};
 use tcpsleuth_diagnose::Diagnoser;
 
@@ -22,6 +23,8 @@ pub struct Outcome {
     pub analyzer: Analyzer,
     /// Present when the run was asked to diagnose.
     pub diagnoser: Option<Diagnoser>,
+    /// Present when the run records packets for matching against other captures.
+    pub recorder: Option<Recorder>,
     pub counts: Counts,
     /// Damage that stopped reading; everything before it was analysed.
     pub damage: Option<CaptureError>,
@@ -45,11 +48,13 @@ pub enum TcpKind {
     IcmpQuote,
 }
 
-/// Whether a run gathers diagnosis evidence besides the per-packet analysis.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Diagnosis {
-    Off,
-    On,
+/// What a run does besides the per-packet analysis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Stages {
+    /// Gather diagnosis evidence.
+    pub diagnose: bool,
+    /// Record packets to match against other captures of the same traffic.
+    pub correlate: bool,
 }
 
 /// Runs the pipeline over one capture, calling `on_tcp` for each TCP frame in file order.
@@ -57,7 +62,7 @@ pub enum Diagnosis {
 /// outcome); the outer one an error of `on_tcp`, such as a closed stdout.
 pub fn run(
     path: &Path,
-    diagnosis: Diagnosis,
+    stages: Stages,
     mut on_tcp: impl FnMut(&TcpEvent<'_>) -> anyhow::Result<()>,
 ) -> anyhow::Result<Result<Outcome, CaptureError>> {
     let mut reader = match CaptureReader::open(path) {
@@ -65,7 +70,10 @@ pub fn run(
         Err(err) => return Ok(Err(err)),
     };
     let mut analyzer = Analyzer::new();
-    let mut diagnoser = (diagnosis == Diagnosis::On).then(Diagnoser::new);
+    let mut diagnoser = stages.diagnose.then(Diagnoser::new);
+    let mut recorder = stages
+        .correlate
+        .then(|| Recorder::new(DEFAULT_PACKET_LIMIT));
     let mut counts = Counts::default();
     let mut first_time_ns = None;
     let damage = loop {
@@ -90,6 +98,9 @@ pub fn run(
                 );
                 if let Some(d) = diagnoser.as_mut() {
                     d.observe(frame.number, frame.timestamp_ns, &segment, &analysis);
+                }
+                if let Some(r) = recorder.as_mut() {
+                    r.record(frame.number, frame.timestamp_ns, &segment, analysis.stream);
                 }
                 // tshark stops dissecting a damaged header after its analysis ran: the state
                 // moves on, but the frame shows no analysis.
@@ -136,6 +147,7 @@ pub fn run(
     Ok(Ok(Outcome {
         analyzer,
         diagnoser,
+        recorder,
         counts,
         damage,
     }))

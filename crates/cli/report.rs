@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 use tcpsleuth_analyze::ConnectionSummary;
+use tcpsleuth_correlate::{Correlation, FrameRef, Recording};
 use tcpsleuth_diagnose::{ConnectionDiagnosis, Finding, VantagePoint};
 
 use crate::output::{endpoint, CaptureSummary};
@@ -14,6 +15,8 @@ use crate::pipeline::Outcome;
 pub struct Diagnosed {
     pub capture: CaptureSummary,
     pub connections: Vec<(ConnectionSummary, ConnectionDiagnosis)>,
+    /// Packets recorded for matching against the other captures (several captures only).
+    recording: Option<Recording>,
 }
 
 impl Diagnosed {
@@ -27,8 +30,29 @@ impl Diagnosed {
         Diagnosed {
             capture,
             connections,
+            recording: outcome.recorder.take().map(|r| r.finish()),
         }
     }
+}
+
+/// Connections seen in several of the captures, matched packet by packet.
+pub fn paths(all: &mut [Diagnosed]) -> Vec<Correlation> {
+    if all.len() < 2 {
+        return Vec::new();
+    }
+    let recordings: Vec<Recording> = all.iter_mut().filter_map(|d| d.recording.take()).collect();
+    if recordings.len() != all.len() {
+        return Vec::new();
+    }
+    for (d, r) in all.iter().zip(&recordings) {
+        if let Some(frame) = r.truncated_at {
+            eprintln!(
+                "tcpsleuth: warning: {}: only the frames before {frame} are matched against the other captures",
+                d.capture.path
+            );
+        }
+    }
+    tcpsleuth_correlate::correlate(&recordings)
 }
 
 #[derive(Serialize)]
@@ -36,6 +60,9 @@ struct Document<'a> {
     tcpsleuth: Version,
     captures: Vec<&'a CaptureSummary>,
     connections: Vec<ConnectionEntry<'a>>,
+    /// Connections seen in two captures; only when several captures were given.
+    #[serde(skip_serializing_if = "<[Correlation]>::is_empty")]
+    paths: &'a [Correlation],
 }
 
 #[derive(Serialize)]
@@ -58,7 +85,7 @@ struct ConnectionEntry<'a> {
     findings: &'a [Finding],
 }
 
-pub fn json(out: &mut impl Write, all: &[Diagnosed]) -> anyhow::Result<()> {
+pub fn json(out: &mut impl Write, all: &[Diagnosed], paths: &[Correlation]) -> anyhow::Result<()> {
     let doc = Document {
         tcpsleuth: Version {
             version: env!("CARGO_PKG_VERSION"),
@@ -81,13 +108,19 @@ pub fn json(out: &mut impl Write, all: &[Diagnosed]) -> anyhow::Result<()> {
                 })
             })
             .collect(),
+        paths,
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     out.write_all(b"\n")?;
     Ok(())
 }
 
-pub fn text(out: &mut impl Write, all: &[Diagnosed], brief: bool) -> anyhow::Result<()> {
+pub fn text(
+    out: &mut impl Write,
+    all: &[Diagnosed],
+    paths: &[Correlation],
+    brief: bool,
+) -> anyhow::Result<()> {
     for (i, d) in all.iter().enumerate() {
         if i > 0 {
             writeln!(out)?;
@@ -134,6 +167,85 @@ pub fn text(out: &mut impl Write, all: &[Diagnosed], brief: bool) -> anyhow::Res
         }
         for (s, diag) in &problems {
             connection_detail(out, s, diag)?;
+        }
+    }
+    paths_text(out, all, paths)
+}
+
+/// The section on connections seen at two capture points.
+fn paths_text(
+    out: &mut impl Write,
+    all: &[Diagnosed],
+    paths: &[Correlation],
+) -> anyhow::Result<()> {
+    if paths.is_empty() {
+        return Ok(());
+    }
+    let name = |capture: usize| all.get(capture).map_or("?", |d| d.capture.path.as_str());
+    let at = |r: &FrameRef| format!("{} frame {}", name(r.capture), r.frame);
+    writeln!(out)?;
+    writeln!(
+        out,
+        "── Across captures: the same connections seen at two points ──"
+    )?;
+    for c in paths {
+        let clock = &c.clock;
+        writeln!(
+            out,
+            "stream {} of {} = stream {} of {}: clock offset {:+.6} s ± {:.3} ms{}, {} packets seen at both",
+            c.streams[0],
+            name(c.captures[0]),
+            c.streams[1],
+            name(c.captures[1]),
+            clock.offset,
+            clock.uncertainty * 1e3,
+            clock
+                .drift_ppm
+                .map_or(String::new(), |d| format!(", drift {d:+.1} ppm")),
+            clock.matched
+        )?;
+        for d in &c.directions {
+            let lost = if d.lost_between == 0 {
+                "none lost between the captures".to_string()
+            } else {
+                let frames: Vec<String> = d.lost.iter().map(|r| r.frame.to_string()).collect();
+                format!(
+                    "{} of {} lost between the captures ({} frames {}{})",
+                    d.lost_between,
+                    d.seen_upstream,
+                    name(d.upstream),
+                    frames.join(", "),
+                    if d.lost_between as usize > d.lost.len() {
+                        ", …"
+                    } else {
+                        ""
+                    }
+                )
+            };
+            writeln!(
+                out,
+                "  {}: passes {} first; one-way delay {}; {}",
+                d.direction,
+                name(d.upstream),
+                d.one_way_delay
+                    .map_or("?".to_string(), |s| format!("{:.3} ms", s * 1e3)),
+                lost
+            )?;
+            for rst in &d.injected_rsts {
+                writeln!(
+                    out,
+                    "    RST at {} never passed {}, nearer its claimed sender: it was made between the two points (injected)",
+                    at(rst),
+                    name(d.upstream)
+                )?;
+            }
+            let others = d.appeared as usize - d.injected_rsts.len().min(d.appeared as usize);
+            if others > 0 {
+                writeln!(
+                    out,
+                    "    {others} other packet(s) seen downstream only (the upstream capture missed them, or they were made between the points)"
+                )?;
+            }
         }
     }
     Ok(())
