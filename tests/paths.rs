@@ -127,6 +127,20 @@ fn loss_between_the_points_is_told_from_rejection_at_the_receiver() {
         .is_some_and(|l| l.iter().all(|f| f["capture"] == 1)));
     let up = direction(p, "10.88.1.2");
     assert_eq!(up["lost_between"], 0, "{up}");
+    let finding = &p["findings"][0];
+    assert_eq!(finding["id"], "stall.retransmission_loop");
+    assert_eq!(
+        finding["actor"], "network",
+        "proved lost on the path: {finding}"
+    );
+    assert!(finding["confidence"].as_f64().is_some_and(|c| c >= 0.9));
+    let timeline = p["timeline"].as_array().expect("timeline");
+    assert!(
+        timeline.iter().any(|e| e["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("never reaches capture 0") && t.contains("23 copies"))),
+        "{timeline:?}"
+    );
 
     let doc = analyze(&[
         &lab("receiver-rejects-then-resets", "client"),
@@ -150,6 +164,18 @@ fn a_reset_the_claimed_sender_never_sent_is_located() {
     assert_eq!(injected.len(), 1, "{from_client}");
     assert_eq!(injected[0]["capture"], 1);
     assert_eq!(injected[0]["frame"], 64);
+    let p = path(&doc);
+    let finding = p["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["id"] == "reset.injected")
+        .expect("reset.injected from the two captures");
+    assert_eq!(finding["actor"], "middlebox");
+    assert_eq!(
+        finding["evidence"][0],
+        serde_json::json!({"capture": 1, "frame": 64})
+    );
 }
 
 /// Every lab scenario analysed with both captures: no failure, and healthy scenarios lose

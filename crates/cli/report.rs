@@ -181,14 +181,19 @@ fn paths_text(
     if paths.is_empty() {
         return Ok(());
     }
-    let name = |capture: usize| all.get(capture).map_or("?", |d| d.capture.path.as_str());
+    // Captures are named by number after a legend: paths are long and repeat on every line.
+    let name = |capture: usize| format!("capture {capture}");
     let at = |r: &FrameRef| format!("{} frame {}", name(r.capture), r.frame);
     writeln!(out)?;
     writeln!(
         out,
         "── Across captures: the same connections seen at two points ──"
     )?;
+    for (n, d) in all.iter().enumerate() {
+        writeln!(out, "capture {n} = {}", d.capture.path)?;
+    }
     for c in paths {
+        writeln!(out)?;
         let clock = &c.clock;
         writeln!(
             out,
@@ -244,6 +249,29 @@ fn paths_text(
                 writeln!(
                     out,
                     "    {others} other packet(s) seen downstream only (the upstream capture missed them, or they were made between the points)"
+                )?;
+            }
+        }
+        for f in &c.findings {
+            let evidence: Vec<String> = f.evidence.iter().take(12).map(&at).collect();
+            writeln!(
+                out,
+                "  ● {} · actor {} · confidence {:.2}: {}",
+                f.id, f.actor, f.confidence, f.summary
+            )?;
+            writeln!(out, "    Why: {}", f.explanation)?;
+            writeln!(out, "    Evidence: {}", evidence.join(", "))?;
+        }
+        if !c.timeline.is_empty() {
+            writeln!(out, "  Timeline (one clock, the first capture's):")?;
+            for e in &c.timeline {
+                let seen: Vec<String> = e.at.iter().map(&at).collect();
+                writeln!(
+                    out,
+                    "    t={:.3} [{}]: {}",
+                    e.time,
+                    seen.join(" = "),
+                    e.text
                 )?;
             }
         }

@@ -7,6 +7,8 @@
 //! [`correlate`] matches connections by their endpoints (and ISN when the handshake is seen)
 //! and packets by direction, sequence number, length, control flags and IP ID.
 
+mod verdict;
+
 use std::collections::VecDeque;
 
 use rustc_hash::FxHashMap;
@@ -28,6 +30,8 @@ struct StreamInfo {
     b: Endpoint,
     /// ISN of each endpoint's SYN, when captured.
     isn: [Option<u32>; 2],
+    /// Endpoint a sent the SYN (without ACK): it is the client. None without a handshake.
+    a_is_client: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -35,6 +39,8 @@ struct Sighting {
     stream: u32,
     from_a: bool,
     seq: u32,
+    /// The cumulative ACK it carries, when its ACK flag is set.
+    ack: Option<u32>,
     len: u32,
     /// SYN, FIN and RST only: the flags that make a packet distinct.
     control: u16,
@@ -85,16 +91,21 @@ impl Recorder {
             a: src,
             b: dst,
             isn: [None, None],
+            a_is_client: None,
         });
         let from_a = info.a == src;
         if seg.flags.syn() {
             let side = usize::from(!from_a);
             info.isn[side].get_or_insert(seg.seq);
+            if !seg.flags.ack() {
+                info.a_is_client.get_or_insert(from_a);
+            }
         }
         self.packets.push(Sighting {
             stream,
             from_a,
             seq: seg.seq,
+            ack: seg.flags.ack().then_some(seg.ack),
             len: seg.payload_len,
             control: seg.flags.0 & (TcpFlags::SYN | TcpFlags::FIN | TcpFlags::RST),
             ip_id: seg.ip_id.filter(|id| *id != 0),
@@ -175,7 +186,13 @@ pub struct Correlation {
     pub streams: [u32; 2],
     pub clock: Clock,
     pub directions: Vec<PathDirection>,
+    /// What only the two captures together prove.
+    pub findings: Vec<verdict::PathFinding>,
+    /// Both captures' events of this connection on one clock (the first capture's).
+    pub timeline: Vec<verdict::PathEvent>,
 }
+
+pub use verdict::{PathEvent, PathFinding};
 
 /// Matches the connections every pair of captures has in common.
 pub fn correlate(recordings: &[Recording]) -> Vec<Correlation> {
@@ -409,6 +426,19 @@ fn correlate_stream(
             injected_rsts,
         });
     }
+    let view = verdict::View {
+        captures,
+        info,
+        first,
+        second,
+        of_first: &of_first,
+        of_second: &of_second,
+        flip,
+        offset,
+        a_upstream_first,
+        window: (lo, hi),
+    };
+    let (findings, timeline) = verdict::judge(&view, &directions);
     Some(Correlation {
         captures,
         streams,
@@ -419,6 +449,8 @@ fn correlate_stream(
             matched: total as u64,
         },
         directions,
+        findings,
+        timeline,
     })
 }
 
@@ -483,7 +515,10 @@ fn drift(from_a: &[(i64, i64)], from_b: &[(i64, i64)]) -> Option<f64> {
         }
         // Mean time, relative to the first sample (absolute nanosecond times would overflow).
         let first = s.first()?.0;
-        let t = first + s.iter().map(|x| (x.0 - first) / s.len() as i64).sum::<i64>();
+        let t = first
+            + s.iter()
+                .map(|x| (x.0 - first) / s.len() as i64)
+                .sum::<i64>();
         estimate(&a, &b).map(|(off, _, _)| (t, off))
     };
     let (t0, o0) = part(&all[..third])?;
