@@ -214,3 +214,65 @@ fn every_lab_scenario_correlates() {
         }
     }
 }
+
+/// Every lab scenario with both captures: the findings only the two together prove, with their
+/// actors, and where packets went missing. (capture.missed_packets: frames deleted from the
+/// client's capture; capture.offload: TSO super-segments in the server's.)
+#[test]
+fn lab_scenarios_locate_loss_and_tell_causes_apart() {
+    let expected: &[(&str, &[(&str, &str)])] = &[
+        ("capture-missed", &[("capture.missed_packets", "capture")]),
+        ("capture-offload", &[("capture.offload", "capture")]),
+        ("fwd-loss-long-path", &[("loss.retransmissions", "network")]),
+        ("loss-random", &[("loss.retransmissions", "network")]),
+        (
+            "receiver-rejects-then-resets",
+            &[("loss.segment_rejected", "client")],
+        ),
+        (
+            "reset-injected",
+            &[
+                ("reset.injected", "middlebox"),
+                ("loss.retransmissions", "network"),
+            ],
+        ),
+        (
+            "stall-then-reset",
+            &[("stall.retransmission_loop", "network")],
+        ),
+    ];
+    let dir = root().join("fixtures/captures/lab");
+    let mut problems = Vec::new();
+    for entry in std::fs::read_dir(&dir).expect("lab dir").flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !entry.path().join("server.pcap").exists() || !entry.path().join("client.pcap").exists()
+        {
+            continue;
+        }
+        let doc = analyze(&[&lab(&name, "client"), &lab(&name, "server")]);
+        let mut found: Vec<(String, String)> = Vec::new();
+        for p in doc["paths"].as_array().into_iter().flatten() {
+            for f in p["findings"].as_array().into_iter().flatten() {
+                found.push((
+                    f["id"].as_str().unwrap_or_default().into(),
+                    f["actor"].as_str().unwrap_or_default().into(),
+                ));
+            }
+        }
+        found.sort();
+        let mut want: Vec<(String, String)> = expected
+            .iter()
+            .find(|e| e.0 == name)
+            .map(|e| {
+                e.1.iter()
+                    .map(|(i, a)| (i.to_string(), a.to_string()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        want.sort();
+        if found != want {
+            problems.push(format!("{name}: found {found:?}, expected {want:?}"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

@@ -13,6 +13,7 @@ use std::collections::VecDeque;
 
 use rustc_hash::FxHashMap;
 use serde::Serialize;
+use tcpsleuth_analyze::seq::gt;
 use tcpsleuth_analyze::Endpoint;
 use tcpsleuth_decode::{Segment, TcpFlags};
 
@@ -171,6 +172,12 @@ pub struct PathDirection {
     /// Of those, how many never reached the downstream capture point.
     pub lost_between: u64,
     pub lost: Vec<FrameRef>,
+    /// Unmatched upstream segments whose bytes the downstream capture holds in other segments:
+    /// split or merged by NIC offload (TSO/GSO, GRO) at one of the capturing hosts.
+    pub resegmented: u64,
+    /// Upstream segments, never retransmitted, that the receiver acknowledged but the downstream
+    /// capture never recorded: that capture missed them.
+    pub missed_downstream: u64,
     /// Packets seen downstream that the upstream capture never saw: missed by the upstream
     /// capture, or made between the two points.
     pub appeared: u64,
@@ -343,6 +350,8 @@ fn correlate_stream(
     let (lo, hi) = (f_lo.max(s_lo), f_hi.min(s_hi));
 
     let mut directions = Vec::new();
+    let mut fates_first = vec![Fate::Arrived; first.len()];
+    let mut fates_second = vec![Fate::Arrived; second.len()];
     for from_a in [true, false] {
         // Which capture the packets of this direction pass first.
         let first_is_upstream = from_a == a_upstream_first;
@@ -363,13 +372,43 @@ fn correlate_stream(
         let mut seen_upstream = 0;
         let mut lost = Vec::new();
         let mut lost_between = 0;
+        let mut resegmented = 0;
+        let mut missed_downstream = 0;
+        let covered = Coverage::of(down.iter().filter(|p| sent_by(p, !up_is_second)));
+        let receiver_acked = down
+            .iter()
+            .filter(|p| !sent_by(p, !up_is_second))
+            .filter_map(|p| p.ack)
+            .reduce(|a, b| if gt(b, a) { b } else { a });
+        let mut copies: FxHashMap<u32, u32> = FxHashMap::default();
+        for p in up.iter().filter(|p| sent_by(p, up_is_second) && p.len > 0) {
+            *copies.entry(p.seq).or_insert(0) += 1;
+        }
+        let fates = if first_is_upstream {
+            &mut fates_first
+        } else {
+            &mut fates_second
+        };
         for (n, p) in up.iter().enumerate() {
             let t = p.time_ns - up_shift;
             if !sent_by(p, up_is_second) || t < lo || t > hi - margin {
                 continue;
             }
             seen_upstream += 1;
-            if up_pairs[n].is_none() {
+            if up_pairs[n].is_some() {
+                continue;
+            }
+            let end = p.seq.wrapping_add(p.len);
+            // A segment sent once whose bytes arrived in other segments was split or merged by
+            // offload; one that was resent was lost (its copy covers the same bytes).
+            let sent_once = copies.get(&p.seq) == Some(&1);
+            let fate = if p.len > 0 && sent_once && covered.contains(p.seq, end) {
+                resegmented += 1;
+                Fate::Resegmented
+            } else if p.len > 0 && sent_once && receiver_acked.is_some_and(|ack| !gt(end, ack)) {
+                missed_downstream += 1;
+                Fate::MissedDownstream
+            } else {
                 lost_between += 1;
                 if lost.len() < LISTED {
                     lost.push(FrameRef {
@@ -377,6 +416,10 @@ fn correlate_stream(
                         frame: p.frame,
                     });
                 }
+                Fate::Lost
+            };
+            if let Some(slot) = fates.get_mut(n) {
+                *slot = fate;
             }
         }
         let mut appeared = 0;
@@ -421,6 +464,8 @@ fn correlate_stream(
             seen_upstream,
             lost_between,
             lost,
+            resegmented,
+            missed_downstream,
             appeared,
             appeared_frames,
             injected_rsts,
@@ -433,6 +478,7 @@ fn correlate_stream(
         second,
         of_first: &of_first,
         of_second: &of_second,
+        fates: [&fates_first, &fates_second],
         flip,
         offset,
         a_upstream_first,
@@ -452,6 +498,56 @@ fn correlate_stream(
         findings,
         timeline,
     })
+}
+
+/// What became of an upstream packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fate {
+    /// Matched downstream (or not judged: downstream-only, outside the common time).
+    Arrived,
+    Resegmented,
+    MissedDownstream,
+    Lost,
+}
+
+/// The byte ranges a set of data segments covers, merged.
+struct Coverage {
+    base: u32,
+    ranges: Vec<(u32, u32)>,
+}
+
+impl Coverage {
+    fn of<'a>(segments: impl Iterator<Item = &'a Sighting>) -> Coverage {
+        let data: Vec<&Sighting> = segments.filter(|p| p.len > 0).collect();
+        let base = data.first().map_or(0, |p| p.seq);
+        // Offsets from the first segment keep the comparison wrap-safe within 2 GB.
+        let mut ranges: Vec<(u32, u32)> = data
+            .iter()
+            .map(|p| {
+                let start = p.seq.wrapping_sub(base);
+                (start, start.saturating_add(p.len))
+            })
+            .collect();
+        ranges.sort_unstable();
+        let mut merged: Vec<(u32, u32)> = Vec::with_capacity(ranges.len());
+        for (s, e) in ranges {
+            match merged.last_mut() {
+                Some(last) if s <= last.1 => last.1 = last.1.max(e),
+                _ => merged.push((s, e)),
+            }
+        }
+        Coverage {
+            base,
+            ranges: merged,
+        }
+    }
+
+    fn contains(&self, seq: u32, end: u32) -> bool {
+        let s = seq.wrapping_sub(self.base);
+        let e = s.saturating_add(end.wrapping_sub(seq));
+        let i = self.ranges.partition_point(|r| r.0 <= s);
+        i > 0 && self.ranges.get(i - 1).is_some_and(|r| e <= r.1)
+    }
 }
 
 fn show(e: Endpoint) -> String {

@@ -9,7 +9,7 @@ use tcpsleuth_analyze::seq::gt;
 use tcpsleuth_decode::TcpFlags;
 use tcpsleuth_diagnose::{Actor, FindingId};
 
-use crate::{FrameRef, PathDirection, Sighting, StreamInfo};
+use crate::{Fate, FrameRef, PathDirection, Sighting, StreamInfo};
 
 /// Timeline events kept per connection.
 const MAX_EVENTS: usize = 40;
@@ -43,6 +43,8 @@ pub(crate) struct View<'a> {
     pub second: &'a [Sighting],
     pub of_first: &'a [Option<usize>],
     pub of_second: &'a [Option<usize>],
+    /// What became of each packet of the first and the second capture (upstream ones).
+    pub fates: [&'a [Fate]; 2],
     pub flip: bool,
     /// t_second = t_first + offset (ns).
     pub offset: i64,
@@ -141,6 +143,44 @@ fn injected(v: &View<'_>, from_a: bool, d: &PathDirection, out: &mut Vec<PathFin
 }
 
 fn lost(v: &View<'_>, from_a: bool, d: &PathDirection, out: &mut Vec<PathFinding>) {
+    if d.missed_downstream > 0 {
+        let (snd, downc) = (v.role(from_a), capture_name(down_capture(v, from_a)));
+        out.push(PathFinding {
+            id: FindingId::CaptureMissedPackets,
+            actor: Actor::Capture,
+            confidence: 0.95,
+            evidence: fate_frames(v, from_a, Fate::MissedDownstream),
+            summary: {
+                let n = d.missed_downstream;
+                let (segments, verb, them) = if n == 1 {
+                    ("segment", "appears", "it")
+                } else {
+                    ("segments", "appear", "them")
+                };
+                format!(
+                    "{n} of the {snd}'s {segments}, acknowledged by the {}, never {verb} in {downc}: that capture missed {them}",
+                    v.role(!from_a)
+                )
+            },
+            explanation: format!("They left the {snd}'s side, were never retransmitted, and the receiver's ACK covered them, so they arrived: {downc} simply did not record them (capture buffer overflow, a mirror port dropping under load, or frames removed later)."),
+        });
+    }
+    if d.resegmented > 0 {
+        let snd = v.role(from_a);
+        out.push(PathFinding {
+            id: FindingId::CaptureOffload,
+            actor: Actor::Capture,
+            confidence: 0.9,
+            evidence: fate_frames(v, from_a, Fate::Resegmented),
+            summary: format!(
+                "{} of the {snd}'s segments in {} arrived in other sizes at {}: NIC offload (TSO/GSO or GRO) at a capturing host",
+                d.resegmented,
+                capture_name(d.upstream),
+                capture_name(down_capture(v, from_a))
+            ),
+            explanation: "The same bytes crossed both capture points, cut into different segments: one capture was taken on a host whose NIC or kernel splits (TSO/GSO) or merges (GRO/LRO) segments after or before the capture point. Nothing was lost.".into(),
+        });
+    }
     if d.lost_between == 0 {
         return;
     }
@@ -154,9 +194,16 @@ fn lost(v: &View<'_>, from_a: bool, d: &PathDirection, out: &mut Vec<PathFinding
     // Lost copies per sequence number, and whether the handshake itself lost packets.
     let mut by_seq: BTreeMap<u32, Vec<&Sighting>> = BTreeMap::new();
     let mut syn_lost = Vec::new();
+    let fates = v.fates[usize::from(!first_up)];
     for (n, p) in up.iter().enumerate() {
         let t = v.aligned(p, !first_up);
-        if v.sent_by_a(p, !first_up) != from_a || pairs[n].is_some() || t < lo || t > hi {
+        let fate = fates.get(n).copied().unwrap_or(Fate::Arrived);
+        let handshake_lost = p.control & TcpFlags::SYN != 0 && pairs[n].is_none();
+        if v.sent_by_a(p, !first_up) != from_a
+            || t < lo
+            || t > hi
+            || !(fate == Fate::Lost || handshake_lost)
+        {
             continue;
         }
         if p.control & TcpFlags::SYN != 0 {
@@ -222,6 +269,18 @@ fn lost(v: &View<'_>, from_a: bool, d: &PathDirection, out: &mut Vec<PathFinding
             explanation: format!("These packets passed the capture point on the {snd}'s side and never reached the one on the {rcv}'s side: loss on the path between the two points."),
         });
     }
+}
+
+fn fate_frames(v: &View<'_>, from_a: bool, fate: Fate) -> Vec<FrameRef> {
+    let first_up = v.first_is_upstream(from_a);
+    let up = if first_up { v.first } else { v.second };
+    let fates = v.fates[usize::from(!first_up)];
+    up.iter()
+        .enumerate()
+        .filter(|(n, _)| fates.get(*n) == Some(&fate))
+        .take(24)
+        .map(|(_, p)| v.at(p, !first_up))
+        .collect()
 }
 
 fn down_capture(v: &View<'_>, from_a: bool) -> usize {
@@ -292,14 +351,8 @@ fn timeline(v: &View<'_>) -> Vec<PathEvent> {
     let sides = [(false, v.first, v.of_first), (true, v.second, v.of_second)];
     // A matched packet is told once, from the capture it passed first; a lost one once per
     // segment, with the number of copies lost.
-    let lost_here = |in_second: bool, n: usize, p: &Sighting, pairs: &[Option<usize>]| {
-        let from_a = v.sent_by_a(p, in_second);
-        let t = v.aligned(p, in_second);
-        pairs[n].is_none()
-            && v.first_is_upstream(from_a) != in_second
-            && p.len > 0
-            && t >= v.window.0
-            && t <= v.window.1
+    let lost_here = |in_second: bool, n: usize, p: &Sighting, _: &[Option<usize>]| {
+        p.len > 0 && v.fates[usize::from(in_second)].get(n) == Some(&Fate::Lost)
     };
     let mut lost_copies: BTreeMap<(bool, u32), usize> = BTreeMap::new();
     for (in_second, packets, pairs) in sides {
