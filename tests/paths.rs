@@ -276,3 +276,64 @@ fn lab_scenarios_locate_loss_and_tell_causes_apart() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// A copy of an Ethernet pcap as seen behind a NAT: the client's address becomes 192.0.2.77
+/// and its port 61000 (checksums are left stale, as they do not matter here).
+fn natted_copy(src: &str, client_ip: [u8; 4], name: &str) -> PathBuf {
+    let bytes = std::fs::read(root().join(src)).expect("read capture");
+    let mut out = bytes.clone();
+    let mut off = 24;
+    while off + 16 <= bytes.len() {
+        let incl = u32::from_le_bytes([
+            bytes[off + 8],
+            bytes[off + 9],
+            bytes[off + 10],
+            bytes[off + 11],
+        ]) as usize;
+        let frame = off + 16;
+        let is_ipv4 = bytes.get(frame + 12..frame + 14) == Some(&[0x08, 0x00][..]);
+        if is_ipv4 && incl >= 14 + 20 + 4 {
+            let ip = frame + 14;
+            let ihl = usize::from(bytes[ip] & 0x0f) * 4;
+            for addr in [ip + 12, ip + 16] {
+                if bytes[addr..addr + 4] == client_ip {
+                    out[addr..addr + 4].copy_from_slice(&[192, 0, 2, 77]);
+                }
+            }
+            for port in [ip + ihl, ip + ihl + 2] {
+                if bytes[port..port + 2] != 8080u16.to_be_bytes() {
+                    out[port..port + 2].copy_from_slice(&61000u16.to_be_bytes());
+                }
+            }
+        }
+        off = frame + incl;
+    }
+    let path = std::env::temp_dir().join(format!("tcpsleuth-paths-{}-{name}", std::process::id()));
+    std::fs::write(&path, out).expect("write NAT copy");
+    path
+}
+
+/// Behind a NAT the endpoints differ; the ISNs still identify the connection.
+#[test]
+fn a_connection_behind_a_nat_is_matched_by_its_isns() {
+    let natted = natted_copy(
+        &lab("stall-then-reset", "server"),
+        [10, 88, 1, 2],
+        "natted.pcap",
+    );
+    let doc = analyze(&[
+        &lab("stall-then-reset", "client"),
+        natted.to_str().expect("utf-8"),
+    ]);
+    let p = path(&doc);
+    assert!(
+        p["clock"]["matched"].as_u64().is_some_and(|m| m > 100),
+        "{p}"
+    );
+    let down = direction(p, SERVER);
+    assert!(
+        down["lost_between"].as_u64().is_some_and(|l| l >= 10),
+        "{down}"
+    );
+    let _ = std::fs::remove_file(natted);
+}

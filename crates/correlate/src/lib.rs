@@ -204,13 +204,13 @@ pub use verdict::{PathEvent, PathFinding};
 /// Matches the connections every pair of captures has in common.
 pub fn correlate(recordings: &[Recording]) -> Vec<Correlation> {
     let mut out = Vec::new();
-    let indexes: Vec<FxHashMap<PairKey, Vec<usize>>> = recordings.iter().map(index).collect();
+    let indexes: Vec<Index> = recordings.iter().map(index).collect();
     for i in 0..recordings.len() {
         for j in i + 1..recordings.len() {
             let (ri, rj) = (&recordings[i], &recordings[j]);
             for (si, info_i) in ri.streams.iter().enumerate() {
                 let Some(info_i) = info_i else { continue };
-                let Some((sj, info_j)) = find_stream(info_i, rj, &indexes[j]) else {
+                let Some((sj, flip)) = find_stream(info_i, rj, &indexes[j]) else {
                     continue;
                 };
                 let (Some(pi), Some(pj)) =
@@ -218,8 +218,6 @@ pub fn correlate(recordings: &[Recording]) -> Vec<Correlation> {
                 else {
                     continue;
                 };
-                // Orient j's packets like i's (its first sender may be the other endpoint).
-                let flip = info_i.a != info_j.a;
                 if let Some(c) =
                     correlate_stream([i, j], [si as u32, sj as u32], info_i, pi, pj, flip)
                 {
@@ -243,31 +241,65 @@ fn pair_key(info: &StreamInfo) -> PairKey {
 }
 
 /// Streams of one recording by their endpoints (several when ports were reused).
-fn index(recording: &Recording) -> FxHashMap<PairKey, Vec<usize>> {
-    let mut map: FxHashMap<PairKey, Vec<usize>> = FxHashMap::default();
-    for (s, info) in recording.streams.iter().enumerate() {
-        if let Some(info) = info {
-            map.entry(pair_key(info)).or_default().push(s);
-        }
-    }
-    map
+/// Streams of one recording by their endpoints (several when ports were reused), and by the
+/// client's ISN (to find a connection behind a NAT that rewrote addresses or ports).
+struct Index {
+    by_pair: FxHashMap<PairKey, Vec<usize>>,
+    by_client_isn: FxHashMap<u32, Vec<usize>>,
 }
 
-/// The stream of `other` with the same endpoints and, where both saw the SYN, the same ISN.
-fn find_stream(
-    info: &StreamInfo,
-    other: &Recording,
-    index: &FxHashMap<PairKey, Vec<usize>>,
-) -> Option<(usize, StreamInfo)> {
-    index.get(&pair_key(info))?.iter().find_map(|&s| {
-        let candidate = (*other.streams.get(s)?)?;
-        let flip = info.a != candidate.a;
-        let isn_other = |side: usize| candidate.isn[if flip { 1 - side } else { side }];
-        let isn_agrees = (0..2).all(|side| match (info.isn[side], isn_other(side)) {
-            (Some(x), Some(y)) => x == y,
-            _ => true,
-        });
-        isn_agrees.then_some((s, candidate))
+fn client_isn(info: &StreamInfo) -> Option<u32> {
+    let client = usize::from(!info.a_is_client?);
+    info.isn[client]
+}
+
+fn index(recording: &Recording) -> Index {
+    let mut by_pair: FxHashMap<PairKey, Vec<usize>> = FxHashMap::default();
+    let mut by_client_isn: FxHashMap<u32, Vec<usize>> = FxHashMap::default();
+    for (s, info) in recording.streams.iter().enumerate() {
+        if let Some(info) = info {
+            by_pair.entry(pair_key(info)).or_default().push(s);
+            if let Some(isn) = client_isn(info) {
+                by_client_isn.entry(isn).or_default().push(s);
+            }
+        }
+    }
+    Index {
+        by_pair,
+        by_client_isn,
+    }
+}
+
+/// The stream of `other` carrying the same connection, and whether its first sender is the
+/// other endpoint (`flip`). Same endpoints and, where both saw the SYN, the same ISNs; else,
+/// behind a NAT, the same ISNs on both sides (32 random bits each: a coincidence is unlikely).
+fn find_stream(info: &StreamInfo, other: &Recording, index: &Index) -> Option<(usize, bool)> {
+    let isns_agree = |candidate: &StreamInfo, flip: bool| {
+        (0..2).all(|side| {
+            match (
+                info.isn[side],
+                candidate.isn[if flip { 1 - side } else { side }],
+            ) {
+                (Some(x), Some(y)) => x == y,
+                _ => true,
+            }
+        })
+    };
+    let same_endpoints = index.by_pair.get(&pair_key(info)).and_then(|streams| {
+        streams.iter().find_map(|&s| {
+            let candidate = (*other.streams.get(s)?)?;
+            let flip = info.a != candidate.a;
+            isns_agree(&candidate, flip).then_some((s, flip))
+        })
+    });
+    same_endpoints.or_else(|| {
+        let isn = client_isn(info)?;
+        index.by_client_isn.get(&isn)?.iter().find_map(|&s| {
+            let candidate = (*other.streams.get(s)?)?;
+            let flip = info.a_is_client? != candidate.a_is_client?;
+            let both_isns = info.isn.iter().all(Option::is_some);
+            (both_isns && isns_agree(&candidate, flip)).then_some((s, flip))
+        })
     })
 }
 
