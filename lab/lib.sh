@@ -41,11 +41,22 @@
 #   set -euo pipefail
 #   . "$(dirname "$0")/../lib.sh"
 #   lab_init "$@"            # LAB_OUT=$1 (created), lab_up, trap lab_down on EXIT/INT/TERM
-#   lab_bg "$SERVER_NS" 30 python3 -c "$server_code"   # background, bounded, PID remembered
-#   lab_wait_listen "$SERVER_NS" 8080
+#   lab_server 30 reply_server.py --reply '200 OK {1993*x}\n' --requests 1 --then abort
+#                            # lab/programs/PROGRAM in the server ns, bounded; waits for :8080
 #   lab_capture_start        # tcpdump on cli0 -> $LAB_OUT/client.pcap, srv0 -> $LAB_OUT/server.pcap
-#   lab_client_exec timeout 30 python3 -c "$client_code"
+#   lab_client 30 --timeout 10 "$SERVER_IP" connect 'send:GET /small\r\n' reset
+#   lab_wait_pid "$LAB_SERVER_PID" 5
 #   lab_capture_stop         # waits LAB_TAIL_S (0.5 s) for stragglers, SIGINT, waits for flush
+#
+# PROGRAMS (lab/programs/, Python standard library only; each documents its options at the top)
+#   stream_server.py  accepts one connection, reads the request, sends data (a size, a number of
+#                     writes or a duration; write size, pacing, fill, a marker in one write), closes
+#   reply_server.py   request/response server: banner, reply per request (or per N-byte request),
+#                     think time, then close, abort (RST) or drain; several connections in threads
+#   client.py         runs STEPs: connect | refused | unanswered | send:TEXT | line | read:N |
+#                     eof[:N] | idle:S | reset | sleep:S | close | abort, with socket options
+#                     (--rcvbuf --keepalive --bind-port --timeout --nodelay --recv-size ...)
+#   labtcp.py         helpers the three share (TEXT arguments: backslash escapes, {N*C} = N Cs)
 #
 # FUNCTIONS
 #   lab_init OUTDIR                   set LAB_OUT, lab_up, install the cleanup trap
@@ -66,6 +77,24 @@
 #   lab_nft NS                        load an nft ruleset from stdin into NS (nft -f -)
 #   lab_offload_on NS IF              turn tx/sg/tso/gso/gro on for one interface
 #   lab_sysctl NS KEY=VALUE...        sysctl -qw in NS
+# Building blocks of the scenarios:
+#   lab_server SECONDS PROGRAM ARG... lab/programs/PROGRAM ARG... in the server ns via lab_bg;
+#                                     sets LAB_SERVER_PID, waits until port 8080 listens
+#   lab_client SECONDS ARG...         lab/programs/client.py ARG... in the client ns (foreground,
+#                                     under timeout SECONDS)
+#   lab_server_no_tlp                 net.ipv4.tcp_early_retrans=0 on the server unless LAB_TLP=1
+#   lab_forwarder FLAG...             lab/forwarder.py rtc0 <-> rts0 in the router ns (--duration
+#                                     80, bounded at 90 s) with impairment FLAGs; sets LAB_FWD_PID,
+#                                     LAB_FWD_LOG
+#   lab_forwarder_stop [PATTERN]      stop it, copy its log (minus lines with PATTERN) to stderr
+#   lab_download SIZE [CLIENT_OPT...] the fwd-* bulk download: stream_server.py --size SIZE (one
+#                                     write), capture, client.py --timeout 10 CLIENT_OPT... GET
+#                                     /bulk to EOF, close; wait for the server, stop the captures
+#   lab_nstat NS WHO COUNTER...       print kernel counters of NS to stderr ("[lab] WHO NAME=N")
+#   lab_forward_rules RULE...         nft table inet lab in the router, forward hook, policy
+#                                     accept, with these RULEs
+#   lab_match_marker NS CHAIN MARKER TARGET...   iptables -A CHAIN in NS: TCP from the server's
+#                                     port 8080 containing MARKER (-m string) -j TARGET...
 #
 # KNOBS common to all scenarios (scenarios document their own in their header and lab/README.md):
 #   LAB_FORWARD=kernel|user  LAB_SNAPLEN=160  LAB_FILTER=tcp  LAB_TAIL_S=0.5  LAB_PYTHON=python3
@@ -171,21 +200,22 @@ lab_up() {
     fi
 }
 
+# _lab_signal_all SIGNAL PID...: send SIGNAL to every PID, then wait for each of them.
+_lab_signal_all() {
+    local sig=$1 pid
+    shift
+    for pid in "$@"; do
+        kill "-$sig" "$pid" 2>/dev/null || true
+    done
+    for pid in "$@"; do
+        wait "$pid" 2>/dev/null || true
+    done
+}
+
 lab_down() {
-    local pid
-    for pid in "${LAB_CAP_PIDS[@]}"; do
-        kill -INT "$pid" 2>/dev/null || true
-    done
-    for pid in "${LAB_CAP_PIDS[@]}"; do
-        wait "$pid" 2>/dev/null || true
-    done
+    _lab_signal_all INT "${LAB_CAP_PIDS[@]}"
     LAB_CAP_PIDS=()
-    for pid in "${LAB_PIDS[@]}"; do
-        kill -TERM "$pid" 2>/dev/null || true
-    done
-    for pid in "${LAB_PIDS[@]}"; do
-        wait "$pid" 2>/dev/null || true
-    done
+    _lab_signal_all TERM "${LAB_PIDS[@]}"
     LAB_PIDS=()
     if [ "$LAB_UP" = 1 ]; then
         local ns
@@ -277,13 +307,7 @@ lab_capture_start() {
 
 lab_capture_stop() {
     sleep "$LAB_TAIL_S"
-    local pid
-    for pid in "${LAB_CAP_PIDS[@]}"; do
-        kill -INT "$pid" 2>/dev/null || true
-    done
-    for pid in "${LAB_CAP_PIDS[@]}"; do
-        wait "$pid" 2>/dev/null || true
-    done
+    _lab_signal_all INT "${LAB_CAP_PIDS[@]}"
     LAB_CAP_PIDS=()
     grep -h 'packets captured\|dropped by kernel' "$LAB_TMP"/cap-*.log 2>/dev/null |
         sed 's/^/[lab] tcpdump: /' >&2 || true
@@ -291,4 +315,97 @@ lab_capture_stop() {
     if grep -h 'dropped by kernel' "$LAB_TMP"/cap-*.log 2>/dev/null | grep -qv '^0 packets'; then
         lab_die "tcpdump dropped packets (raise LAB_CAPTURE_BUFFER_KB)"
     fi
+}
+
+# ---- Building blocks shared by the scenarios (see FUNCTIONS in the header) ----
+
+# lab_server_no_tlp: no tail-loss probe on the server (net.ipv4.tcp_early_retrans=0) unless
+# LAB_TLP=1. On the sub-millisecond path an ACK delayed ~40 ms by the client occasionally lets
+# the TLP fire first, adding a spurious retransmission in some runs and not in others.
+lab_server_no_tlp() {
+    [ "${LAB_TLP:-0}" = 1 ] || lab_sysctl "$SERVER_NS" net.ipv4.tcp_early_retrans=0
+}
+
+# lab_server SECONDS PROGRAM ARG...: lab/programs/PROGRAM in the server namespace, in the
+# background under `timeout SECONDS`; sets LAB_SERVER_PID and waits until port 8080 listens.
+lab_server() {
+    local secs=$1 prog=$2
+    shift 2
+    lab_bg "$SERVER_NS" "$secs" "$LAB_PYTHON" "$LAB_DIR/programs/$prog" "$@"
+    # shellcheck disable=SC2034  # used by the scenarios
+    LAB_SERVER_PID=$LAB_LAST_PID
+    lab_wait_listen "$SERVER_NS" 8080
+}
+
+# lab_client SECONDS ARG...: lab/programs/client.py ARG... in the client namespace, in the
+# foreground under `timeout SECONDS`.
+lab_client() {
+    local secs=$1
+    shift
+    lab_client_exec timeout "$secs" "$LAB_PYTHON" "$LAB_DIR/programs/client.py" "$@"
+}
+
+# lab_forwarder ARG...: lab/forwarder.py between rtc0 and rts0 in the router namespace
+# (LAB_FORWARD=user), for 80 s at most, with the impairment flags ARG...; sets LAB_FWD_PID and
+# LAB_FWD_LOG (its output).
+lab_forwarder() {
+    LAB_FWD_LOG=$LAB_TMP/bg-${#LAB_PIDS[@]}.log
+    lab_bg "$ROUTER_NS" 90 "$LAB_PYTHON" "$LAB_DIR/forwarder.py" --client-if "$ROUTER_CIF" \
+        --server-if "$ROUTER_SIF" --duration 80 "$@"
+    LAB_FWD_PID=$LAB_LAST_PID
+}
+
+# lab_forwarder_stop [PATTERN]: stop the forwarder and copy its log (counters, socket drops) to
+# stderr, without the lines that contain PATTERN if one is given.
+# shellcheck disable=SC2120  # the pattern argument is optional
+lab_forwarder_stop() {
+    lab_kill "$LAB_FWD_PID"
+    if [ $# -gt 0 ]; then
+        grep -v -- "$1" "$LAB_FWD_LOG" | sed 's/^/[lab] /' >&2 || true
+    else
+        sed 's/^/[lab] /' "$LAB_FWD_LOG" >&2
+    fi
+}
+
+# lab_download SIZE [CLIENT_OPTION...]: the bulk download of the fwd-* scenarios, captured at both
+# ends: stream_server.py sends SIZE bytes (bytes 0..255 repeated) in one write and closes;
+# client.py --timeout 10 CLIENT_OPTION... asks "GET /bulk", reads to EOF and closes.
+lab_download() {
+    local size=$1
+    shift
+    lab_server 60 stream_server.py --size "$size"
+    lab_capture_start
+    lab_client 60 --timeout 10 "$@" "$SERVER_IP" connect 'send:GET /bulk\r\n' eof close
+    lab_wait_pid "$LAB_SERVER_PID" 10
+    lab_capture_stop
+}
+
+# lab_nstat NS WHO COUNTER...: print the kernel counters of NS to stderr as "[lab] WHO NAME=VALUE".
+lab_nstat() {
+    local ns=$1 who=$2
+    shift 2
+    ip netns exec "$ns" nstat -az "$@" |
+        sed -n "s/^\([A-Za-z]\+\) \+\([0-9]\+\).*/[lab] $who \1=\2/p" >&2
+}
+
+# lab_forward_rules RULE...: an nft table "inet lab" in the router whose forward-hook chain
+# (policy accept) holds the RULEs, one a line, in order.
+lab_forward_rules() {
+    {
+        echo "table inet lab {"
+        echo "  chain filter_forward {"
+        echo "    type filter hook forward priority 0; policy accept;"
+        printf '    %s\n' "$@"
+        echo "  }"
+        echo "}"
+    } | lab_nft "$ROUTER_NS"
+}
+
+# lab_match_marker NS CHAIN MARKER TARGET...: iptables rule in NS: TCP from the server's port 8080
+# whose payload contains MARKER (-m string --algo bm) goes to TARGET... (e.g. DROP).
+lab_match_marker() {
+    local ns=$1 chain=$2 marker=$3
+    shift 3
+    ip netns exec "$ns" iptables -A "$chain" -p tcp -s "$SERVER_IP" --sport 8080 \
+        -m string --algo bm --string "$marker" -j "$@"
 }

@@ -12,52 +12,20 @@
 # Knobs: LAB_DELAY_MS LAB_COUNT LAB_INTERVAL_MS LAB_MARK_AT.
 set -euo pipefail
 export LAB_FORWARD=user
+# shellcheck source=SCRIPTDIR/../lib.sh
 . "$(dirname "$0")/../lib.sh"
 lab_init "$@"
 delay=${LAB_DELAY_MS:-5} count=${LAB_COUNT:-60} interval=${LAB_INTERVAL_MS:-20}
 mark_at=${LAB_MARK_AT:-20}
 marker=TCPSLEUTH-CSUM
 
-lab_bg "$ROUTER_NS" 90 "$LAB_PYTHON" "$LAB_DIR/forwarder.py" --client-if "$ROUTER_CIF" \
-    --server-if "$ROUTER_SIF" --duration 80 --delay-ms "$delay" --corrupt-marker "$marker"
-fwd=$LAB_LAST_PID fwd_log=$LAB_TMP/bg-$((${#LAB_PIDS[@]} - 1)).log
-
-lab_bg "$SERVER_NS" 60 "$LAB_PYTHON" -c '
-import socket, sys, time
-count, interval, mark_at, marker = int(sys.argv[1]), float(sys.argv[2]) / 1000, int(sys.argv[3]), sys.argv[4].encode()
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", 8080)); s.listen(1)
-c, _ = s.accept()
-c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-c.recv(100)
-for i in range(count):
-    block = bytearray(bytes([65 + i % 26]) * 1000)
-    if i == mark_at:
-        block[100:100 + len(marker)] = marker
-    c.sendall(block)
-    time.sleep(interval)
-c.close()
-' "$count" "$interval" "$mark_at" "$marker"
-server=$LAB_LAST_PID
-lab_wait_listen "$SERVER_NS" 8080
+lab_forwarder --delay-ms "$delay" --corrupt-marker "$marker"
+lab_server 60 stream_server.py --count "$count" --write 1000 --interval-ms "$interval" \
+    --fill letters --nodelay --marker "$marker" --mark-at "$mark_at" --mark-offset 100
 lab_client_exec nstat -n
 lab_capture_start 0
-
-lab_client_exec timeout 60 "$LAB_PYTHON" -c '
-import socket, sys
-s = socket.create_connection((sys.argv[1], 8080), timeout=10)
-s.sendall(b"GET /stream\r\n")
-got = 0
-while True:
-    d = s.recv(65536)
-    if not d:
-        break
-    got += len(d)
-s.close()
-print("client received", got)
-' "$SERVER_IP"
-lab_wait_pid "$server" 10
+lab_client 60 --timeout 10 "$SERVER_IP" connect 'send:GET /stream\r\n' eof close
+lab_wait_pid "$LAB_SERVER_PID" 10
 lab_capture_stop
-lab_kill "$fwd"
-sed 's/^/[lab] /' "$fwd_log" >&2
-lab_client_exec nstat -az TcpInCsumErrors | sed -n 's/^\([A-Za-z]\+\) \+\([0-9]\+\).*/[lab] client \1=\2/p' >&2
+lab_forwarder_stop
+lab_nstat "$CLIENT_NS" client TcpInCsumErrors

@@ -16,51 +16,20 @@
 #        retransmission happens at all (seen at 250 and 300 ms).
 set -euo pipefail
 export LAB_FORWARD=user
+# shellcheck source=SCRIPTDIR/../lib.sh
 . "$(dirname "$0")/../lib.sh"
 lab_init "$@"
 delay=${LAB_DELAY_MS:-5} chunk=${LAB_CHUNK:-2896} interval=${LAB_INTERVAL_MS:-10}
 stream_s=${LAB_STREAM_S:-3} spike_at=${LAB_SPIKE_AT_S:-1.0} spike_s=${LAB_SPIKE_S:-1.0}
 spike_ms=${LAB_SPIKE_MS:-400} spike_dir=${LAB_SPIKE_DIR:-s2c}
 
-lab_bg "$ROUTER_NS" 90 "$LAB_PYTHON" "$LAB_DIR/forwarder.py" --client-if "$ROUTER_CIF" \
-    --server-if "$ROUTER_SIF" --duration 80 --delay-ms "$delay" \
-    --spike "$spike_at" "$spike_s" "$spike_ms" "$spike_dir"
-fwd=$LAB_LAST_PID fwd_log=$LAB_TMP/bg-$((${#LAB_PIDS[@]} - 1)).log
-
-lab_bg "$SERVER_NS" 60 "$LAB_PYTHON" -c '
-import socket, sys, time
-chunk, interval, stream_s = int(sys.argv[1]), float(sys.argv[2]) / 1000, float(sys.argv[3])
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", 8080)); s.listen(1)
-c, _ = s.accept()
-c.recv(100)
-end, i = time.monotonic() + stream_s, 0
-while time.monotonic() < end:
-    c.sendall(bytes([65 + i % 26]) * chunk); i += 1
-    time.sleep(interval)
-c.close()
-print("server sent", i * chunk)
-' "$chunk" "$interval" "$stream_s"
-server=$LAB_LAST_PID
-lab_wait_listen "$SERVER_NS" 8080
+lab_forwarder --delay-ms "$delay" --spike "$spike_at" "$spike_s" "$spike_ms" "$spike_dir"
+lab_server 60 stream_server.py --duration "$stream_s" --write "$chunk" --interval-ms "$interval" \
+    --fill letters
 lab_capture_start
-
-lab_client_exec timeout 60 "$LAB_PYTHON" -c '
-import socket, sys
-s = socket.create_connection((sys.argv[1], 8080), timeout=10)
-s.sendall(b"GET /stream\r\n")
-got = 0
-while True:
-    d = s.recv(65536)
-    if not d:
-        break
-    got += len(d)
-s.close()
-print("client received", got)
-' "$SERVER_IP"
-lab_wait_pid "$server" 10
+lab_client 60 --timeout 10 "$SERVER_IP" connect 'send:GET /stream\r\n' eof close
+lab_wait_pid "$LAB_SERVER_PID" 10
 lab_capture_stop
-lab_kill "$fwd"
-sed 's/^/[lab] /' "$fwd_log" >&2
-lab_server_exec nstat -az TcpRetransSegs TcpExtTCPTimeouts TcpExtTCPLossProbes TcpExtTCPDSACKRecv \
-    TcpExtTCPSpuriousRTOs TcpExtTCPLossUndo | sed -n 's/^\([A-Za-z]\+\) \+\([0-9]\+\).*/[lab] server \1=\2/p' >&2
+lab_forwarder_stop
+lab_nstat "$SERVER_NS" server TcpRetransSegs TcpExtTCPTimeouts TcpExtTCPLossProbes \
+    TcpExtTCPDSACKRecv TcpExtTCPSpuriousRTOs TcpExtTCPLossUndo

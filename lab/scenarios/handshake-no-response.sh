@@ -9,28 +9,8 @@ set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 lab_init "$@"
 connect_s=${LAB_CONNECT_S:-4.5}
-lab_nft "$ROUTER_NS" <<NFT
-table inet lab {
-  chain filter_forward {
-    type filter hook forward priority 0; policy accept;
-    ip daddr $SERVER_IP tcp dport 8080 tcp flags & (syn | ack) == syn drop
-  }
-}
-NFT
-lab_bg "$SERVER_NS" 30 "$LAB_PYTHON" -c '
-import socket
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", 8080)); s.listen(1)
-s.accept()
-'
-lab_wait_listen "$SERVER_NS" 8080
+lab_forward_rules "ip daddr $SERVER_IP tcp dport 8080 tcp flags & (syn | ack) == syn drop"
+lab_server 30 reply_server.py
 lab_capture_start
-lab_client_exec timeout 30 "$LAB_PYTHON" -c '
-import socket, sys
-try:
-    socket.create_connection((sys.argv[1], 8080), timeout=float(sys.argv[2]))
-    sys.exit("connected?!")
-except socket.timeout:
-    print("connect timed out, as expected")
-' "$SERVER_IP" "$connect_s"
+lab_client 30 --timeout "$connect_s" "$SERVER_IP" unanswered
 lab_capture_stop

@@ -7,12 +7,5 @@ set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 lab_init "$@"
 lab_capture_start
-lab_client_exec timeout 10 "$LAB_PYTHON" -c '
-import socket, sys
-try:
-    socket.create_connection((sys.argv[1], 8081), timeout=3)
-    sys.exit("connected?!")
-except ConnectionRefusedError:
-    print("refused, as expected")
-' "$SERVER_IP"
+lab_client 10 --port 8081 --timeout 3 "$SERVER_IP" refused
 lab_capture_stop

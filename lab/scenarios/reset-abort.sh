@@ -8,33 +8,8 @@ set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 lab_init "$@"
 idle=${LAB_IDLE_S:-1}
-lab_bg "$SERVER_NS" 30 "$LAB_PYTHON" -c '
-import socket, struct, sys, time
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", 8080)); s.listen(1)
-c, _ = s.accept()
-c.recv(100)
-c.sendall(b"200 OK " + b"x" * 1993 + b"\n")
-time.sleep(float(sys.argv[1]))
-c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-c.close()
-' "$idle"
-server=$LAB_LAST_PID
-lab_wait_listen "$SERVER_NS" 8080
+lab_server 30 reply_server.py --reply '200 OK {1993*x}\n' --requests 1 --idle "$idle" --then abort
 lab_capture_start
-lab_client_exec timeout 30 "$LAB_PYTHON" -c '
-import socket, sys
-s = socket.create_connection((sys.argv[1], 8080), timeout=10)
-s.sendall(b"GET /small\r\n")
-got = 0
-try:
-    while True:
-        d = s.recv(4096)
-        if not d:
-            sys.exit("EOF instead of a reset?!")
-        got += len(d)
-except ConnectionResetError:
-    print("received", got, "then ECONNRESET, as expected")
-' "$SERVER_IP"
-lab_wait_pid "$server" 5
+lab_client 30 --timeout 10 --recv-size 4096 "$SERVER_IP" connect 'send:GET /small\r\n' reset
+lab_wait_pid "$LAB_SERVER_PID" 5
 lab_capture_stop

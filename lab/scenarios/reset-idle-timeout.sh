@@ -12,46 +12,12 @@ set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 lab_init "$@"
 ct_timeout=${LAB_CT_TIMEOUT_S:-3} idle=${LAB_IDLE_S:-5}
-lab_nft "$ROUTER_NS" <<'NFT'
-table inet lab {
-  chain filter_forward {
-    type filter hook forward priority 0; policy accept;
-    ct state established,related accept
-    tcp flags & (syn | ack) == syn ct state new accept
-    meta l4proto tcp reject with tcp reset
-  }
-}
-NFT
+lab_forward_rules "ct state established,related accept" \
+    "tcp flags & (syn | ack) == syn ct state new accept" "meta l4proto tcp reject with tcp reset"
 lab_sysctl "$ROUTER_NS" net.netfilter.nf_conntrack_tcp_loose=0 \
     "net.netfilter.nf_conntrack_tcp_timeout_established=$ct_timeout"
-lab_bg "$SERVER_NS" 60 "$LAB_PYTHON" -c '
-import socket
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", 8080)); s.listen(1)
-c, _ = s.accept()
-c.recv(100)
-c.sendall(b"200 OK " + b"i" * 200 + b"\n")
-c.settimeout(20)
-try:
-    print("server got", c.recv(100))
-except OSError as e:
-    print("server:", e)
-'
-lab_wait_listen "$SERVER_NS" 8080
+lab_server 60 reply_server.py --reply '200 OK {200*i}\n' --requests 1 --timeout 20 --then drain
 lab_capture_start
-lab_client_exec timeout 60 "$LAB_PYTHON" -c '
-import socket, sys, time
-s = socket.create_connection((sys.argv[1], 8080), timeout=10)
-s.sendall(b"GET /first\r\n")
-got = b""
-while not got.endswith(b"\n"):
-    got += s.recv(1000)
-time.sleep(float(sys.argv[2]))
-s.sendall(b"GET /second\r\n")
-try:
-    d = s.recv(1000)
-    sys.exit("got %r instead of a reset?!" % d)
-except ConnectionResetError:
-    print("ECONNRESET after the idle period, as expected")
-' "$SERVER_IP" "$idle"
+lab_client 60 --timeout 10 "$SERVER_IP" \
+    connect 'send:GET /first\r\n' line "sleep:$idle" 'send:GET /second\r\n' reset
 lab_capture_stop

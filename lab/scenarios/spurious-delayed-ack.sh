@@ -17,39 +17,12 @@ set -euo pipefail
 lab_init "$@"
 think=${LAB_THINK_MS:-30} exchanges=${LAB_EXCHANGES:-15} rto_min=${LAB_RTO_MIN:-5ms}
 lab_client_exec ip route change "$SERVER_NET" via "$ROUTER_CIP" dev "$CLIENT_IF" rto_min "$rto_min"
-lab_bg "$SERVER_NS" 60 "$LAB_PYTHON" -c '
-import socket, sys, time
-think = float(sys.argv[1]) / 1000
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", 8080)); s.listen(1)
-c, _ = s.accept()
-buf = b""
-while True:
-    d = c.recv(1000)
-    if not d:
-        break
-    buf += d
-    while len(buf) >= 100:
-        buf = buf[100:]
-        time.sleep(think)
-        c.sendall(b"r" * 300)
-c.close()
-' "$think"
-server=$LAB_LAST_PID
-lab_wait_listen "$SERVER_NS" 8080
+lab_server 60 reply_server.py --reply '{300*r}' --request-size 100 --recv-size 1000 \
+    --think-ms "$think"
+exchange=('send:{100*q}' read:300 sleep:0.02)
+steps=()
+for ((i = 0; i < exchanges; i++)); do steps+=("${exchange[@]}"); done
 lab_capture_start
-lab_client_exec timeout 60 "$LAB_PYTHON" -c '
-import socket, sys, time
-s = socket.create_connection((sys.argv[1], 8080), timeout=10)
-s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-for i in range(int(sys.argv[2])):
-    s.sendall(b"q" * 100)
-    got = 0
-    while got < 300:
-        got += len(s.recv(1000))
-    time.sleep(0.02)
-s.close()
-print("done")
-' "$SERVER_IP" "$exchanges"
-lab_wait_pid "$server" 5
+lab_client 60 --timeout 10 --nodelay "$SERVER_IP" connect "${steps[@]}" close
+lab_wait_pid "$LAB_SERVER_PID" 5
 lab_capture_stop

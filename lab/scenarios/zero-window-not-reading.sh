@@ -13,39 +13,11 @@ set -euo pipefail
 # shellcheck source=SCRIPTDIR/../lib.sh
 . "$(dirname "$0")/../lib.sh"
 lab_init "$@"
-[ "${LAB_TLP:-0}" = 1 ] || lab_sysctl "$SERVER_NS" net.ipv4.tcp_early_retrans=0
+lab_server_no_tlp
 rcvbuf=${LAB_RCVBUF:-4096} hold=${LAB_HOLD_S:-7}
-lab_bg "$SERVER_NS" 60 "$LAB_PYTHON" -c '
-import socket
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", 8080)); s.listen(1)
-c, _ = s.accept()
-c.recv(100)
-block = b"z" * 16384
-try:
-    for i in range(64):
-        c.sendall(block)
-    print("server: sent everything?!")
-except OSError as e:
-    print("server:", e)
-'
-server=$LAB_LAST_PID
-lab_wait_listen "$SERVER_NS" 8080
+lab_server 60 stream_server.py --count 64 --write 16384 --fill z
 lab_capture_start
-lab_client_exec timeout 60 "$LAB_PYTHON" -c '
-import socket, struct, sys, time
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, int(sys.argv[2]))
-s.settimeout(5)
-s.connect((sys.argv[1], 8080))
-s.sendall(b"GET /stream\r\n")
-got = 0
-while got < 1000:
-    got += len(s.recv(1000 - got))
-time.sleep(float(sys.argv[3]))
-s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-s.close()
-print("client read", got, "bytes, stopped reading, aborted")
-' "$SERVER_IP" "$rcvbuf" "$hold"
-lab_wait_pid "$server" 5 || true
+lab_client 60 --rcvbuf "$rcvbuf" --timeout 5 "$SERVER_IP" \
+    connect 'send:GET /stream\r\n' read:1000 "sleep:$hold" abort
+lab_wait_pid "$LAB_SERVER_PID" 5 || true
 lab_capture_stop
