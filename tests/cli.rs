@@ -22,8 +22,14 @@ struct Run {
 
 /// Runs the binary (from the workspace root), feeding `stdin` if given, with a timeout.
 fn run_with_stdin(args: &[&str], stdin: Option<Vec<u8>>) -> Run {
+    run_full(args, stdin, &[])
+}
+
+/// Same, with extra environment variables.
+fn run_full(args: &[&str], stdin: Option<Vec<u8>>, env: &[(&str, &str)]) -> Run {
     let mut child = Command::new(env!("CARGO_BIN_EXE_tcpsleuth"))
         .args(args)
+        .envs(env.iter().copied())
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .stdin(if stdin.is_some() {
             Stdio::piped()
@@ -649,4 +655,162 @@ fn pcapng_interface_id_out_of_range() {
     let r = run(&["packets", "--format", "jsonl", g.path()]);
     assert_eq!(r.code, 0, "stderr: {}", r.stderr);
     assert_eq!(frame_numbers(&jsonl(&r.stdout)), vec![1, 2]);
+}
+
+/// `s` without ANSI SGR sequences (`ESC [ … m`), the only escapes tcpsleuth writes.
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(at) = rest.find("\x1b[") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 2..];
+        rest = match after.find('m') {
+            Some(end) => &after[end + 1..],
+            None => "",
+        };
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn colour_only_when_asked_or_on_a_terminal() {
+    // Piped stdout: never colour by default, whatever NO_COLOR says.
+    let plain = run(&[EXAMPLE]);
+    assert_eq!(plain.code, 0, "stderr: {}", plain.stderr);
+    assert!(!plain.stdout.contains('\x1b'), "{}", plain.stdout);
+    let r = run_full(&[EXAMPLE], None, &[("NO_COLOR", "")]);
+    assert_eq!(r.stdout, plain.stdout);
+    let r = run(&["--color", "never", EXAMPLE]);
+    assert_eq!(r.stdout, plain.stdout);
+    let r = run(&["analyze", "--color=auto", EXAMPLE]);
+    assert_eq!(r.stdout, plain.stdout);
+
+    // `--color always` wins over NO_COLOR, and only adds escapes: the text is the same.
+    for env in [&[][..], &[("NO_COLOR", "1")]] {
+        let r = run_full(&["--color", "always", EXAMPLE], None, env);
+        assert_eq!(r.code, 0, "stderr: {}", r.stderr);
+        assert!(
+            r.stdout.contains("\x1b[31m"),
+            "no red FAILURE: {}",
+            r.stdout
+        );
+        assert!(
+            r.stdout.contains("\x1b[1mstall.retransmission_loop\x1b[0m"),
+            "finding id not bold: {}",
+            r.stdout
+        );
+        assert_eq!(strip_ansi(&r.stdout), plain.stdout);
+    }
+    let brief = run(&["--brief", EXAMPLE]);
+    let r = run(&["--color", "always", "--brief", EXAMPLE]);
+    assert!(r.stdout.contains('\x1b'));
+    assert_eq!(strip_ansi(&r.stdout), brief.stdout);
+
+    // JSON and the other commands are never coloured; `--color VALUE` before a subcommand
+    // is an option's value, not a capture.
+    let json = run(&["--format", "json", EXAMPLE]);
+    let r = run(&["--color", "always", "--format", "json", EXAMPLE]);
+    assert_eq!(r.stdout, json.stdout);
+    for cmd in ["connections", "packets"] {
+        let expected = run(&[cmd, EXAMPLE]);
+        let r = run(&["--color", "always", cmd, EXAMPLE]);
+        assert_eq!(r.code, 0, "{cmd}: {}", r.stderr);
+        assert_eq!(r.stdout, expected.stdout, "{cmd}");
+    }
+
+    let r = run(&["--color", "sometimes", EXAMPLE]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("sometimes"), "{}", r.stderr);
+}
+
+#[test]
+fn quiet_keeps_errors_and_drops_warnings() {
+    let ex = example_bytes();
+    let recs = pcap_records(&ex);
+    let cut = TempFile::new("quiet", "cut.pcap", &ex[..recs[29].0 + 20]);
+    let loud = run(&["packets", "--format", "jsonl", cut.path()]);
+    assert_one_line(&loud.stderr, cut.path(), &["warning"]);
+    for args in [
+        &["--quiet", "packets", "--format", "jsonl", cut.path()][..],
+        &["packets", "-q", "--format", "jsonl", cut.path()],
+    ] {
+        let r = run(args);
+        assert_eq!(r.code, 0, "{args:?}");
+        assert_eq!(r.stderr, "", "{args:?}");
+        assert_eq!(r.stdout, loud.stdout, "{args:?}");
+    }
+    let r = run(&["-q", cut.path()]);
+    assert_eq!(r.code, 0);
+    assert_eq!(r.stderr, "");
+    assert!(r.stdout.contains("29 frames"), "{}", r.stdout);
+
+    // Errors are not silenced.
+    let text = TempFile::new("quiet", "notes.pcap", b"not a capture at all");
+    let r = run(&["--quiet", "connections", text.path()]);
+    assert_eq!(r.code, 1);
+    assert_one_line(&r.stderr, text.path(), &["error"]);
+
+    let r = run(&["--quiet", "--verbose", EXAMPLE]);
+    assert_eq!(r.code, 2, "--quiet and --verbose contradict each other");
+}
+
+#[test]
+fn verbose_lists_healthy_connections() {
+    const HEALTHY: &str = "fixtures/captures/lab/healthy-bulk/client.pcap";
+    const CONNECTION: &str = "10.88.1.2:43878 → 10.88.2.2:8080";
+    let r = run(&[HEALTHY]);
+    assert_eq!(r.code, 0, "stderr: {}", r.stderr);
+    assert!(
+        r.stdout.contains("0 with findings, 1 healthy"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains(CONNECTION), "{}", r.stdout);
+
+    for args in [&["--verbose", HEALTHY][..], &["analyze", HEALTHY, "-v"]] {
+        let r = run(args);
+        assert_eq!(r.code, 0, "stderr: {}", r.stderr);
+        assert!(r.stdout.contains("healthy connections"), "{}", r.stdout);
+        let row = r
+            .stdout
+            .lines()
+            .find(|l| l.contains(CONNECTION))
+            .unwrap_or_else(|| panic!("no row for the healthy connection:\n{}", r.stdout));
+        assert!(row.contains("near the client ("), "no vantage: {row}");
+        assert!(row.contains("FIN client"), "{row}");
+    }
+
+    // Problem connections keep their detail; with --brief, the vantage follows each verdict.
+    let r = run(&["--verbose", "--brief", EXAMPLE]);
+    assert_eq!(r.code, 0);
+    assert!(r.stdout.contains("Captured: "), "{}", r.stdout);
+    assert!(!r.stdout.contains("healthy connections"), "{}", r.stdout);
+    // JSON is not affected.
+    let json = run(&["--format", "json", HEALTHY]);
+    assert_eq!(
+        run(&["-v", "--format", "json", HEALTHY]).stdout,
+        json.stdout
+    );
+}
+
+#[test]
+fn completions_and_man_page() {
+    let r = run(&["completions", "bash"]);
+    assert_eq!(r.code, 0, "stderr: {}", r.stderr);
+    assert!(r.stdout.contains("tcpsleuth"), "{}", r.stdout);
+    assert!(r.stdout.contains("complete "), "not a bash script");
+    assert!(r.stdout.contains("connections"), "subcommands missing");
+    for shell in ["zsh", "fish", "elvish", "powershell"] {
+        let r = run(&["completions", shell]);
+        assert_eq!(r.code, 0, "{shell}: {}", r.stderr);
+        assert!(r.stdout.contains("tcpsleuth"), "{shell}");
+    }
+    let r = run(&["completions", "tcsh"]);
+    assert_eq!(r.code, 2);
+
+    let r = run(&["man"]);
+    assert_eq!(r.code, 0, "stderr: {}", r.stderr);
+    assert!(r.stdout.contains(".TH tcpsleuth"), "{}", r.stdout);
+    assert!(r.stdout.contains("analyze"), "subcommands missing");
 }

@@ -2,16 +2,18 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 const AFTER_HELP: &str = "\
 Examples:
   tcpsleuth capture.pcap                        what went wrong, per connection (= analyze)
   tcpsleuth analyze --format json a.pcap        the diagnosis as one JSON document
+  tcpsleuth --format html -o report.html a.pcap the report with graphs, one file to attach
   tcpsleuth connections capture.pcapng          one line per TCP connection
   tcpsleuth packets capture.pcap                every TCP frame with Wireshark's analysis flags
   tcpsleuth packets --format jsonl big.pcap.zst one JSON object per TCP frame, for scripts
   tcpdump -w - -i eth0 port 443 | tcpsleuth packets -
+  tcpsleuth completions bash > ~/.local/share/bash-completion/completions/tcpsleuth
 
 Frame numbers are Wireshark's (1-based, in file order), so you can jump to them there.
 Captures may be pcap or pcapng, plain, gzip or zstd compressed; '-' reads standard input.
@@ -24,6 +26,15 @@ Exit codes: 0 ok (a capture cut short is a warning), 1 an input could not be ana
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Colour the text report: auto means only on a terminal, and not when NO_COLOR is set
+    #[arg(long, value_enum, value_name = "WHEN", global = true, default_value_t = ColorWhen::Auto)]
+    pub color: ColorWhen,
+    /// Print only errors on stderr: no warnings, no progress bar
+    #[arg(long, short, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Text report: also list the healthy connections, and where every capture was taken
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -39,6 +50,9 @@ pub enum Command {
         /// Text: only the one-line verdicts, no details
         #[arg(long)]
         brief: bool,
+        /// Write the report to FILE instead of standard output (say, report.html)
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
     },
     /// One row per TCP frame: stream, endpoints, relative seq/ack, window and tcp.analysis flags
     #[command(after_help = AFTER_HELP)]
@@ -57,6 +71,31 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = ConnectionsFormat::Table)]
         format: ConnectionsFormat,
     },
+    /// Print a shell completion script for tcpsleuth to standard output
+    #[command(after_help = COMPLETIONS_HELP)]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to standard output
+    #[command(after_help = "Example:\n  tcpsleuth man > ~/.local/share/man/man1/tcpsleuth.1")]
+    Man,
+}
+
+const COMPLETIONS_HELP: &str = "\
+Examples:
+  tcpsleuth completions bash > ~/.local/share/bash-completion/completions/tcpsleuth
+  tcpsleuth completions zsh > \"${fpath[1]}/_tcpsleuth\"
+  tcpsleuth completions fish > ~/.config/fish/completions/tcpsleuth.fish";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    /// Colour when standard output is a terminal and NO_COLOR is not set
+    Auto,
+    /// Always colour, even through a pipe or with NO_COLOR set
+    Always,
+    /// Never colour
+    Never,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -79,7 +118,58 @@ pub enum AnalyzeFormat {
     Text,
     /// One JSON document (a stable contract; see docs/json.md and docs/analyze.schema.json)
     Json,
+    /// One self-contained HTML file with the graphs (time-sequence, throughput, RTT, in flight)
+    Html,
 }
 
 /// The subcommand names; anything else in first position is a capture for `analyze`.
-pub const SUBCOMMANDS: [&str; 4] = ["analyze", "packets", "connections", "help"];
+pub const SUBCOMMANDS: [&str; 6] = [
+    "analyze",
+    "packets",
+    "connections",
+    "completions",
+    "man",
+    "help",
+];
+
+/// The options that take a separate value (`--color never`), spelled as typed: their value is
+/// not the first word of the command line, so it must not be taken for a capture.
+pub fn options_with_values() -> Vec<String> {
+    let cli = Cli::command();
+    std::iter::once(&cli)
+        .chain(cli.get_subcommands())
+        .flat_map(|c| c.get_arguments())
+        .filter(|a| !a.is_positional() && a.get_action().takes_values())
+        .flat_map(|a| {
+            let long = a.get_long().map(|l| format!("--{l}"));
+            let short = a.get_short().map(|s| format!("-{s}"));
+            long.into_iter().chain(short)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// SUBCOMMANDS is what `with_default_command` trusts: it must follow the definition.
+    #[test]
+    fn subcommands_match_the_definition() {
+        let mut cli = Cli::command();
+        cli.build();
+        let mut defined: Vec<&str> = cli.get_subcommands().map(|c| c.get_name()).collect();
+        let mut listed = SUBCOMMANDS.to_vec();
+        defined.sort_unstable();
+        listed.sort_unstable();
+        assert_eq!(defined, listed);
+    }
+
+    #[test]
+    fn value_options_are_found() {
+        let options = options_with_values();
+        for o in ["--color", "--format"] {
+            assert!(options.iter().any(|x| x == o), "{o} in {options:?}");
+        }
+        assert!(!options.iter().any(|x| x == "--brief" || x == "--quiet"));
+    }
+}

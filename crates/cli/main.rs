@@ -9,11 +9,12 @@ mod args;
 mod output;
 mod pipeline;
 mod report;
+mod series;
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 use args::{AnalyzeFormat, Cli, Command, ConnectionsFormat, PacketsFormat};
 
@@ -30,12 +31,22 @@ fn main() -> ExitCode {
 }
 
 /// `tcpsleuth [OPTIONS] CAPTURE...` means `tcpsleuth analyze [OPTIONS] CAPTURE...`: when the
-/// first word that is not an option is not a subcommand, `analyze` is inserted.
+/// first word that is neither an option nor an option's value is not a subcommand, `analyze`
+/// is inserted.
 fn with_default_command(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
-    let first_word = args.iter().skip(1).find_map(|a| {
-        let a = a.to_string_lossy();
-        (!a.starts_with('-') || a == "-").then(|| a.into_owned())
-    });
+    let takes_value = args::options_with_values();
+    let mut words = args.iter().skip(1).map(|a| a.to_string_lossy());
+    let mut first_word = None;
+    while let Some(word) = words.next() {
+        if !word.starts_with('-') || word == "-" {
+            first_word = Some(word.into_owned());
+            break;
+        }
+        // In `tcpsleuth --color never packets x.pcap`, `never` is no capture.
+        if takes_value.iter().any(|o| *o == word) {
+            words.next();
+        }
+    }
     if first_word.is_some_and(|w| !args::SUBCOMMANDS.contains(&w.as_str())) {
         args.insert(1, "analyze".into());
     }
@@ -51,6 +62,12 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 }
 
 fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
+    output::set_quiet(cli.quiet);
+    // A progress bar needs a terminal on stderr; and when the command streams its output to
+    // the same terminal (`packets`), the two would garble each other.
+    let progress = |streams: bool| {
+        !cli.quiet && io::stderr().is_terminal() && !(streams && io::stdout().is_terminal())
+    };
     let stdout = io::stdout().lock();
     let mut out = io::BufWriter::with_capacity(1 << 16, stdout);
     let mut failed = false;
@@ -59,12 +76,14 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             captures,
             format,
             brief,
+            output,
         } => {
             let mut all = Vec::new();
             for path in captures {
                 let stages = pipeline::Stages {
                     diagnose: true,
                     correlate: captures.len() > 1,
+                    progress: progress(false),
                 };
                 match pipeline::run(path, stages, |_| Ok(()))? {
                     Ok(outcome) => {
@@ -75,10 +94,34 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
                 }
             }
             let paths = report::paths(&mut all);
+            // With -o the report goes to a file (no colour, no wrapping: not a terminal).
+            let mut file = match output {
+                Some(path) => Some(io::BufWriter::new(std::fs::File::create(path).map_err(
+                    |e| anyhow::anyhow!("{}: cannot write the report: {e}", path.display()),
+                )?)),
+                None => None,
+            };
+            let to_file = file.is_some();
+            let mut sink: &mut dyn Write = match file.as_mut() {
+                Some(f) => f,
+                None => &mut out,
+            };
             match format {
                 _ if all.is_empty() => {}
-                AnalyzeFormat::Json => report::json(&mut out, &all, &paths)?,
-                AnalyzeFormat::Text => report::text(&mut out, &all, &paths, *brief)?,
+                AnalyzeFormat::Json => report::json(&mut sink, &all, &paths)?,
+                AnalyzeFormat::Html => report::html(&mut sink, &all)?,
+                AnalyzeFormat::Text => {
+                    let opts = report::TextOptions {
+                        brief: *brief,
+                        verbose: cli.verbose,
+                        color: !to_file && output::use_color(cli.color),
+                        width: if to_file { None } else { output::wrap_width() },
+                    };
+                    report::text(&mut sink, &all, &paths, &opts)?
+                }
+            }
+            if let Some(mut f) = file {
+                f.flush()?;
             }
         }
         Command::Packets { captures, format } => {
@@ -87,9 +130,11 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
                 if matches!(format, PacketsFormat::Table) && captures.len() > 1 {
                     writeln!(out, "== {}", path.display())?;
                 }
-                match pipeline::run(path, pipeline::Stages::default(), |event| {
-                    printer.packet(&mut out, event)
-                })? {
+                let stages = pipeline::Stages {
+                    progress: progress(true),
+                    ..pipeline::Stages::default()
+                };
+                match pipeline::run(path, stages, |event| printer.packet(&mut out, event))? {
                     Ok(outcome) => failed |= report_damage(&outcome),
                     Err(unreadable) => failed |= report_unreadable(&unreadable),
                 }
@@ -98,7 +143,11 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Connections { captures, format } => {
             let mut all = Vec::new();
             for path in captures {
-                match pipeline::run(path, pipeline::Stages::default(), |_| Ok(()))? {
+                let stages = pipeline::Stages {
+                    progress: progress(false),
+                    ..pipeline::Stages::default()
+                };
+                match pipeline::run(path, stages, |_| Ok(()))? {
                     Ok(outcome) => {
                         failed |= report_damage(&outcome);
                         all.push((path.clone(), outcome));
@@ -113,6 +162,14 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
                 ConnectionsFormat::Table => output::connections_table(&mut out, &all)?,
             }
         }
+        Command::Completions { shell } => {
+            // clap_complete panics when a write fails: render to memory, so that a closed
+            // pipe is the usual quiet exit.
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), "tcpsleuth", &mut script);
+            out.write_all(&script)?;
+        }
+        Command::Man => clap_mangen::Man::new(Cli::command()).render(&mut out)?,
     }
     out.flush()?;
     Ok(if failed {
@@ -133,7 +190,7 @@ fn report_damage(outcome: &pipeline::Outcome) -> bool {
     match &outcome.damage {
         None => false,
         Some(err) if err.is_truncation() => {
-            eprintln!("tcpsleuth: warning: {err}; the frames before it were analysed");
+            output::warn(format_args!("{err}; the frames before it were analysed"));
             false
         }
         Some(err) => {

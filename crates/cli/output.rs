@@ -1,16 +1,128 @@
-//! Printers for the `packets` and `connections` commands.
+//! Printers for the `packets` and `connections` commands, and what every printer shares about
+//! the terminal: warnings, colour and width.
 
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::io::{self, IsTerminal, Write};
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 
+use anstyle::{AnsiColor, Style};
 use serde::Serialize;
 use tcpsleuth_analyze::ConnectionSummary;
 use tcpsleuth_decode::TcpFlags;
 
-use crate::args::PacketsFormat;
+use crate::args::{ColorWhen, PacketsFormat};
 use crate::pipeline::{Outcome, TcpEvent, TcpKind};
+
+/// `--quiet`: set once at start-up. A global because warnings come from deep in the printers,
+/// and threading a flag through every one of them for a single `if` is noise.
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+pub fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, Ordering::Relaxed);
+}
+
+/// A warning on stderr, unless `--quiet`. Errors always go out (`eprintln!` directly).
+pub fn warn(message: std::fmt::Arguments<'_>) {
+    if !QUIET.load(Ordering::Relaxed) {
+        eprintln!("tcpsleuth: warning: {message}");
+    }
+}
+
+/// Whether stdout gets colour. An explicit `--color` wins over NO_COLOR, as no-color.org asks;
+/// otherwise colour needs a terminal that is not "dumb" and an unset or empty NO_COLOR.
+pub fn use_color(when: ColorWhen) -> bool {
+    match when {
+        ColorWhen::Always => true,
+        ColorWhen::Never => false,
+        ColorWhen::Auto => {
+            let set = |var| std::env::var_os(var).is_some_and(|v| !v.is_empty());
+            io::stdout().is_terminal()
+                && !set("NO_COLOR")
+                && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+        }
+    }
+}
+
+/// The column to wrap long prose at: the terminal's width, or None (never wrap) when stdout is
+/// not a terminal, so that piped and redirected output stays byte-stable.
+pub fn wrap_width() -> Option<usize> {
+    const UNKNOWN: usize = 100;
+    if !io::stdout().is_terminal() {
+        return None;
+    }
+    Some(terminal_size::terminal_size().map_or(UNKNOWN, |(w, _)| usize::from(w.0)))
+}
+
+/// The few things the text report colours; everything else stays plain.
+#[derive(Debug, Clone, Copy)]
+pub enum Paint {
+    Failure,
+    Degraded,
+    Info,
+    /// A finding id.
+    Id,
+    /// A section rule (`── stream 3 · … ──`).
+    Rule,
+}
+
+impl Paint {
+    fn style(self) -> Style {
+        match self {
+            Paint::Failure => AnsiColor::Red.on_default().bold(),
+            Paint::Degraded => AnsiColor::Yellow.on_default().bold(),
+            Paint::Info => AnsiColor::Blue.on_default(),
+            Paint::Id => Style::new().bold(),
+            Paint::Rule => AnsiColor::Cyan.on_default(),
+        }
+    }
+
+    /// `text` in this style when `on`, else `text` unchanged: the one place escapes are made.
+    pub fn apply(self, on: bool, text: impl std::fmt::Display) -> String {
+        if on {
+            let style = self.style();
+            format!("{}{text}{}", style.render(), style.render_reset())
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+/// Writes `lead` then `text`; with a width, wraps `text` at spaces so that no line is longer
+/// (unless one word is), continuation lines indented under the start of `text`.
+pub fn write_wrapped(
+    out: &mut impl Write,
+    lead: &str,
+    text: &str,
+    width: Option<usize>,
+) -> io::Result<()> {
+    let indent = lead.chars().count();
+    let Some(width) = width else {
+        return writeln!(out, "{lead}{text}");
+    };
+    // A very narrow terminal would leave a word or two a line; wrapping wider reads better.
+    let width = width.max(indent + 30);
+    out.write_all(lead.as_bytes())?;
+    let mut column = indent;
+    let mut line_empty = true;
+    for word in text.split_whitespace() {
+        let len = word.chars().count();
+        if !line_empty && column + 1 + len > width {
+            write!(out, "\n{:indent$}", "")?;
+            column = indent;
+            line_empty = true;
+        }
+        if !line_empty {
+            out.write_all(b" ")?;
+            column += 1;
+        }
+        out.write_all(word.as_bytes())?;
+        column += len;
+        line_empty = false;
+    }
+    out.write_all(b"\n")
+}
 
 /// One line of `packets --format jsonl`. This is a contract (docs/json.md): fields are only
 /// added, never renamed; optional fields are omitted where tshark shows nothing.
@@ -200,7 +312,7 @@ pub struct CaptureSummary {
     other_frames: u64,
     malformed_frames: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
-    damage: Option<String>,
+    pub damage: Option<String>,
 }
 
 impl CaptureSummary {
@@ -298,11 +410,7 @@ pub fn connections_table(out: &mut impl Write, all: &[(PathBuf, Outcome)]) -> an
                 .rtt
                 .map(|r| format!("{:.3}ms", r * 1e3))
                 .unwrap_or_else(|| "-".into());
-            let end = match (&s.close.rst, s.close.fin.first()) {
-                (Some(rst), _) => format!("RST {} #{}", rst.from, rst.frame),
-                (None, Some(fin)) => format!("FIN {}", fin.from),
-                (None, None) => "open".into(),
-            };
+            let end = how_it_ended(&s);
             writeln!(
                 out,
                 "{:>6}  {:<47} {:>13} {:>17} {:>8.3}s {:>9}  {:<12} {}",
@@ -320,6 +428,15 @@ pub fn connections_table(out: &mut impl Write, all: &[(PathBuf, Outcome)]) -> an
     Ok(())
 }
 
+/// `RST client #59`, `FIN server` or `open`.
+pub fn how_it_ended(s: &ConnectionSummary) -> String {
+    match (&s.close.rst, s.close.fin.first()) {
+        (Some(rst), _) => format!("RST {} #{}", rst.from, rst.frame),
+        (None, Some(fin)) => format!("FIN {}", fin.from),
+        (None, None) => "open".into(),
+    }
+}
+
 pub fn endpoint(ip: &str, port: u16) -> String {
     match ip.parse::<IpAddr>() {
         Ok(addr) => SocketAddr::new(addr, port).to_string(),
@@ -335,7 +452,7 @@ fn flag_counts(flags: &BTreeMap<&'static str, u32>) -> String {
         .join(" ")
 }
 
-fn human_bytes(n: u64) -> String {
+pub fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 4] = ["B", "kB", "MB", "GB"];
     let mut value = n as f64;
     let mut unit = 0;

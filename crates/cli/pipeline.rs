@@ -1,7 +1,9 @@
 //! The glue: capture → decode → analyze, one frame at a time, with bounded memory.
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tcpsleuth_analyze::{Analyzer, PacketAnalysis};
 use tcpsleuth_capture::{CaptureError, CaptureReader, Frame};
 use tcpsleuth_correlate::{Recorder, DEFAULT_PACKET_LIMIT};
@@ -55,6 +57,74 @@ pub struct Stages {
     pub diagnose: bool,
     /// Record packets to match against other captures of the same traffic.
     pub correlate: bool,
+    /// Show a progress bar on stderr if reading takes a while (the caller checked that stderr
+    /// is a terminal nobody else is writing to).
+    pub progress: bool,
+}
+
+/// A progress bar for one capture. It is fed from the start but drawn only once reading has
+/// taken `DELAY`: short runs, the usual case, never flash one, and the time-left estimate has
+/// the whole history behind it when it appears.
+struct Progress {
+    started: Instant,
+    shown: bool,
+    bar: ProgressBar,
+}
+
+impl Progress {
+    const DELAY: Duration = Duration::from_secs(1);
+    /// The reader is polled every this many frames (a power of two): the hot loop pays one
+    /// mask test per frame and one clock read per 8192 frames. The bar itself redraws at most
+    /// 20 times a second.
+    const EVERY_FRAMES: u64 = 1 << 13;
+
+    fn new(path: &Path, reader: &CaptureReader) -> Progress {
+        // A file has a size to measure against; standard input only a running count.
+        let bar = ProgressBar::hidden();
+        let template = match reader.input_len() {
+            Some(len) => {
+                bar.set_length(len);
+                "{prefix} [{bar:30}] {bytes}/{total_bytes} ({eta} left) {msg}"
+            }
+            None => "{prefix} {spinner} {bytes} read {msg}",
+        };
+        // The templates are constants; should one not parse, the default style will do.
+        if let Ok(style) = ProgressStyle::with_template(template) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        // As the capture reader names it in its messages.
+        bar.set_prefix(if path.as_os_str() == "-" {
+            "<stdin>".to_owned()
+        } else {
+            path.display().to_string()
+        });
+        Progress {
+            started: Instant::now(),
+            shown: false,
+            bar,
+        }
+    }
+
+    fn update(&mut self, reader: &CaptureReader, frames: u64) {
+        self.bar.set_position(reader.input_bytes_read());
+        if !self.shown && self.started.elapsed() >= Self::DELAY {
+            self.bar.set_draw_target(ProgressDrawTarget::stderr());
+            self.shown = true;
+        }
+        if self.shown {
+            self.bar.set_message(format!("{frames} frames"));
+        }
+    }
+}
+
+impl Drop for Progress {
+    /// Erased however the run ends (done, damage, or a closed stdout), so that the report or
+    /// an error message starts on a clean line.
+    fn drop(&mut self) {
+        if self.shown {
+            self.bar.finish_and_clear();
+        }
+    }
 }
 
 /// Runs the pipeline over one capture, calling `on_tcp` for each TCP frame in file order.
@@ -76,7 +146,14 @@ pub fn run(
         .then(|| Recorder::new(DEFAULT_PACKET_LIMIT));
     let mut counts = Counts::default();
     let mut first_time_ns = None;
+    let mut progress = stages.progress.then(|| Progress::new(path, &reader));
     let damage = loop {
+        // Before taking the next frame, which borrows the reader until the end of the turn.
+        if counts.frames % Progress::EVERY_FRAMES == 0 {
+            if let Some(p) = progress.as_mut() {
+                p.update(&reader, counts.frames);
+            }
+        }
         let frame = match reader.next_frame() {
             Ok(Some(frame)) => frame,
             Ok(None) => break None,

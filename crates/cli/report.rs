@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use serde::Serialize;
 use tcpsleuth_analyze::ConnectionSummary;
 use tcpsleuth_correlate::{Correlation, FrameRef, Recording};
-use tcpsleuth_diagnose::{ConnectionDiagnosis, Finding, VantagePoint};
+use tcpsleuth_diagnose::{ConnectionDiagnosis, Finding, Severity, VantagePoint};
 
-use crate::output::{endpoint, CaptureSummary};
+use crate::output::{endpoint, how_it_ended, human_bytes, write_wrapped, CaptureSummary, Paint};
 use crate::pipeline::Outcome;
 
 /// One capture's diagnosis, connections in stream order.
@@ -35,6 +35,80 @@ impl Diagnosed {
     }
 }
 
+/// The HTML report: the same diagnosis, with graphs of each problem connection drawn from a
+/// second pass over its capture file (standard input cannot be read twice: no graphs).
+pub fn html(out: &mut impl Write, all: &[Diagnosed]) -> anyhow::Result<()> {
+    use tcpsleuth_html::{CaptureInfo, ConnectionView, Report};
+    let mut series_of = Vec::with_capacity(all.len());
+    let mut stdin = false;
+    for d in all {
+        let wanted: Vec<crate::series::Wanted> = d
+            .connections
+            .iter()
+            .filter(|(_, diag)| !diag.findings.is_empty())
+            .map(|(s, _)| {
+                // Graph the direction that carried the data.
+                let server_sends =
+                    s.server_to_client.payload_bytes >= s.client_to_server.payload_bytes;
+                let (from, to, from_name, to_name) = if server_sends {
+                    (&s.server, &s.client, "server", "client")
+                } else {
+                    (&s.client, &s.server, "client", "server")
+                };
+                crate::series::Wanted {
+                    stream: s.stream,
+                    sender_ip: from.ip.clone(),
+                    sender_port: from.port,
+                    title: format!(
+                        "{from_name} {} → {to_name} {}",
+                        endpoint(&from.ip, from.port),
+                        endpoint(&to.ip, to.port)
+                    ),
+                }
+            })
+            .collect();
+        let path = std::path::Path::new(&d.capture.path);
+        let series = if wanted.is_empty() {
+            Default::default()
+        } else if d.capture.path == "-" {
+            stdin = true;
+            Default::default()
+        } else {
+            crate::series::collect(path, &wanted)?
+        };
+        series_of.push(series);
+    }
+    let report = Report {
+        version: env!("CARGO_PKG_VERSION"),
+        captures: all
+            .iter()
+            .map(|d| CaptureInfo {
+                path: d.capture.path.clone(),
+                frames: d.capture.frames,
+                damage: d.capture.damage.clone(),
+            })
+            .collect(),
+        connections: all
+            .iter()
+            .enumerate()
+            .flat_map(|(capture, d)| {
+                let series = &series_of[capture];
+                d.connections.iter().map(move |(summary, diagnosis)| ConnectionView {
+                    capture,
+                    summary,
+                    diagnosis,
+                    series: series.get(&summary.stream).cloned(),
+                })
+            })
+            .collect(),
+        graph_note: stdin.then(|| {
+            "A capture read from standard input has no graphs: they need a second pass over the file.".to_string()
+        }),
+    };
+    out.write_all(tcpsleuth_html::render(&report).as_bytes())?;
+    Ok(())
+}
+
 /// Connections seen in several of the captures, matched packet by packet.
 pub fn paths(all: &mut [Diagnosed]) -> Vec<Correlation> {
     if all.len() < 2 {
@@ -46,10 +120,10 @@ pub fn paths(all: &mut [Diagnosed]) -> Vec<Correlation> {
     }
     for (d, r) in all.iter().zip(&recordings) {
         if let Some(frame) = r.truncated_at {
-            eprintln!(
-                "tcpsleuth: warning: {}: only the frames before {frame} are matched against the other captures",
+            crate::output::warn(format_args!(
+                "{}: only the frames before {frame} are matched against the other captures",
                 d.capture.path
-            );
+            ));
         }
     }
     tcpsleuth_correlate::correlate(&recordings)
@@ -115,11 +189,47 @@ pub fn json(out: &mut impl Write, all: &[Diagnosed], paths: &[Correlation]) -> a
     Ok(())
 }
 
+/// How the text report is laid out for where it goes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TextOptions {
+    /// Only the one-line verdicts.
+    pub brief: bool,
+    /// Also the healthy connections, and where every capture was taken.
+    pub verbose: bool,
+    /// Colour severity words, finding ids and section rules (see `output::Paint`).
+    pub color: bool,
+    /// Wrap explanations and next steps at this column; None never wraps.
+    pub width: Option<usize>,
+}
+
+impl TextOptions {
+    fn paint(&self, paint: Paint, text: impl std::fmt::Display) -> String {
+        paint.apply(self.color, text)
+    }
+
+    fn severity(&self, severity: Severity, text: &str) -> String {
+        let paint = match severity {
+            Severity::Failure => Paint::Failure,
+            Severity::Degraded => Paint::Degraded,
+            Severity::Info => Paint::Info,
+        };
+        self.paint(paint, text)
+    }
+
+    fn rule(&self, out: &mut impl Write, title: &str) -> std::io::Result<()> {
+        writeln!(
+            out,
+            "{}",
+            self.paint(Paint::Rule, format_args!("── {title} ──"))
+        )
+    }
+}
+
 pub fn text(
     out: &mut impl Write,
     all: &[Diagnosed],
     paths: &[Correlation],
-    brief: bool,
+    opts: &TextOptions,
 ) -> anyhow::Result<()> {
     for (i, d) in all.iter().enumerate() {
         if i > 0 {
@@ -142,34 +252,90 @@ pub fn text(
             problems.len(),
             healthy
         )?;
-        if problems.is_empty() {
-            continue;
+        if !problems.is_empty() {
+            writeln!(out)?;
         }
-        writeln!(out)?;
         for (s, diag) in &problems {
             let Some(top) = diag.findings.first() else {
                 continue;
             };
+            // Padded outside the colour, so that escapes do not count towards the width.
+            let word = top.severity.as_str().to_uppercase();
             writeln!(
                 out,
-                "{:<8} stream {:<4} {}  {} ({}, {:.2}): {}",
-                top.severity.as_str().to_uppercase(),
+                "{}{:pad$} stream {:<4} {}  {} ({}, {:.2}): {}",
+                opts.severity(top.severity, &word),
+                "",
                 s.stream,
                 endpoints(s),
-                top.id,
+                opts.paint(Paint::Id, top.id),
                 top.actor,
                 top.confidence,
-                top.summary
+                top.summary,
+                pad = 8usize.saturating_sub(word.len()),
             )?;
+            if opts.brief && opts.verbose {
+                writeln!(out, "{:9}Captured: {}", "", captured(diag))?;
+            }
         }
-        if brief {
-            continue;
+        if !opts.brief {
+            for (s, diag) in &problems {
+                connection_detail(out, s, diag, opts)?;
+            }
         }
-        for (s, diag) in &problems {
-            connection_detail(out, s, diag)?;
+        if opts.verbose && healthy > 0 {
+            healthy_table(out, d, opts)?;
         }
     }
-    paths_text(out, all, paths)
+    paths_text(out, all, paths, opts)
+}
+
+/// `--verbose`: the connections without findings, one row each, with where they were captured.
+fn healthy_table(out: &mut impl Write, d: &Diagnosed, opts: &TextOptions) -> anyhow::Result<()> {
+    writeln!(out)?;
+    opts.rule(out, "healthy connections")?;
+    writeln!(
+        out,
+        "{:>6}  {:<47} {:>13} {:>17} {:>9}  {:<12} captured",
+        "stream", "client → server", "packets c/s", "payload c/s", "duration", "end"
+    )?;
+    for (s, diag) in &d.connections {
+        if !diag.findings.is_empty() {
+            continue;
+        }
+        let packets = format!(
+            "{}/{}",
+            s.client_to_server.packets, s.server_to_client.packets
+        );
+        let payload = format!(
+            "{}/{}",
+            human_bytes(s.client_to_server.payload_bytes),
+            human_bytes(s.server_to_client.payload_bytes)
+        );
+        writeln!(
+            out,
+            "{:>6}  {:<47} {:>13} {:>17} {:>8.3}s  {:<12} {}",
+            s.stream,
+            endpoints(s),
+            packets,
+            payload,
+            s.duration,
+            how_it_ended(s),
+            captured(diag)
+        )?;
+    }
+    Ok(())
+}
+
+/// Where the capture was taken relative to the connection, and why we think so.
+fn captured(diag: &ConnectionDiagnosis) -> String {
+    let place = match diag.vantage.point {
+        VantagePoint::NearClient => "near the client",
+        VantagePoint::NearServer => "near the server",
+        VantagePoint::Middle => "on the path between them",
+        VantagePoint::Unknown => "unknown",
+    };
+    format!("{place} ({})", diag.vantage.basis)
 }
 
 /// The section on connections seen at two capture points.
@@ -177,6 +343,7 @@ fn paths_text(
     out: &mut impl Write,
     all: &[Diagnosed],
     paths: &[Correlation],
+    opts: &TextOptions,
 ) -> anyhow::Result<()> {
     if paths.is_empty() {
         return Ok(());
@@ -185,9 +352,9 @@ fn paths_text(
     let name = |capture: usize| format!("capture {capture}");
     let at = |r: &FrameRef| format!("{} frame {}", name(r.capture), r.frame);
     writeln!(out)?;
-    writeln!(
+    opts.rule(
         out,
-        "── Across captures: the same connections seen at two points ──"
+        "Across captures: the same connections seen at two points",
     )?;
     for (n, d) in all.iter().enumerate() {
         writeln!(out, "capture {n} = {}", d.capture.path)?;
@@ -257,9 +424,12 @@ fn paths_text(
             writeln!(
                 out,
                 "  ● {} · actor {} · confidence {:.2}: {}",
-                f.id, f.actor, f.confidence, f.summary
+                opts.paint(Paint::Id, f.id),
+                f.actor,
+                f.confidence,
+                f.summary
             )?;
-            writeln!(out, "    Why: {}", f.explanation)?;
+            write_wrapped(out, "    Why: ", &f.explanation, opts.width)?;
             writeln!(out, "    Evidence: {}", evidence.join(", "))?;
         }
         if !c.timeline.is_empty() {
@@ -291,16 +461,11 @@ fn connection_detail(
     out: &mut impl Write,
     s: &ConnectionSummary,
     diag: &ConnectionDiagnosis,
+    opts: &TextOptions,
 ) -> anyhow::Result<()> {
     writeln!(out)?;
-    writeln!(out, "── stream {} · {} ──", s.stream, endpoints(s))?;
-    let place = match diag.vantage.point {
-        VantagePoint::NearClient => "near the client",
-        VantagePoint::NearServer => "near the server",
-        VantagePoint::Middle => "on the path between them",
-        VantagePoint::Unknown => "unknown",
-    };
-    writeln!(out, "Captured: {place} ({})", diag.vantage.basis)?;
+    opts.rule(out, &format!("stream {} · {}", s.stream, endpoints(s)))?;
+    writeln!(out, "Captured: {}", captured(diag))?;
     if !diag.application.is_empty() {
         writeln!(out, "What the applications most likely saw:")?;
         for a in &diag.application {
@@ -318,13 +483,13 @@ fn connection_detail(
             out,
             "{}. {} · actor {} · confidence {:.2} · {}",
             n + 1,
-            f.id,
+            opts.paint(Paint::Id, f.id),
             f.actor,
             f.confidence,
-            f.severity.as_str()
+            opts.severity(f.severity, f.severity.as_str())
         )?;
         writeln!(out, "   {}", f.summary)?;
-        writeln!(out, "   Why: {}", f.explanation)?;
+        write_wrapped(out, "   Why: ", &f.explanation, opts.width)?;
         if !f.timeline.is_empty() {
             writeln!(out, "   Timeline:")?;
             for e in &f.timeline {
@@ -339,7 +504,7 @@ fn connection_detail(
         writeln!(out, "   Wireshark filter: {}", f.display_filter)?;
         writeln!(out, "   Next steps:")?;
         for step in &f.next_steps {
-            writeln!(out, "     - {step}")?;
+            write_wrapped(out, "     - ", step, opts.width)?;
         }
     }
     Ok(())
