@@ -396,15 +396,7 @@ pub fn connections_table(out: &mut impl Write, all: &[(PathBuf, Outcome)]) -> an
                 endpoint(&s.client.ip, s.client.port),
                 endpoint(&s.server.ip, s.server.port)
             );
-            let packets = format!(
-                "{}/{}",
-                s.client_to_server.packets, s.server_to_client.packets
-            );
-            let payload = format!(
-                "{}/{}",
-                human_bytes(s.client_to_server.payload_bytes),
-                human_bytes(s.server_to_client.payload_bytes)
-            );
+            let (packets, payload) = volumes(&s);
             let rtt = s
                 .handshake
                 .rtt
@@ -452,7 +444,22 @@ fn flag_counts(flags: &BTreeMap<&'static str, u32>) -> String {
         .join(" ")
 }
 
-pub fn human_bytes(n: u64) -> String {
+/// "packets c/s" and "payload c/s" as the connection tables show them.
+pub fn volumes(s: &ConnectionSummary) -> (String, String) {
+    (
+        format!(
+            "{}/{}",
+            s.client_to_server.packets, s.server_to_client.packets
+        ),
+        format!(
+            "{}/{}",
+            human_bytes(s.client_to_server.payload_bytes),
+            human_bytes(s.server_to_client.payload_bytes)
+        ),
+    )
+}
+
+fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 4] = ["B", "kB", "MB", "GB"];
     let mut value = n as f64;
     let mut unit = 0;

@@ -8,7 +8,7 @@ use tcpsleuth_analyze::ConnectionSummary;
 use tcpsleuth_correlate::{Correlation, FrameRef, Recording};
 use tcpsleuth_diagnose::{ConnectionDiagnosis, Finding, Severity, VantagePoint};
 
-use crate::output::{endpoint, how_it_ended, human_bytes, write_wrapped, CaptureSummary, Paint};
+use crate::output::{endpoint, how_it_ended, write_wrapped, CaptureSummary, Paint};
 use crate::pipeline::Outcome;
 
 /// One capture's diagnosis, connections in stream order.
@@ -303,15 +303,7 @@ fn healthy_table(out: &mut impl Write, d: &Diagnosed, opts: &TextOptions) -> any
         if !diag.findings.is_empty() {
             continue;
         }
-        let packets = format!(
-            "{}/{}",
-            s.client_to_server.packets, s.server_to_client.packets
-        );
-        let payload = format!(
-            "{}/{}",
-            human_bytes(s.client_to_server.payload_bytes),
-            human_bytes(s.server_to_client.payload_bytes)
-        );
+        let (packets, payload) = crate::output::volumes(s);
         writeln!(
             out,
             "{:>6}  {:<47} {:>13} {:>17} {:>8.3}s  {:<12} {}",
