@@ -90,6 +90,21 @@ fn healthy_connections_are_a_table_and_big_captures_are_thinned() {
     assert!(!html.contains("thinned"));
 }
 
+/// Two captures of one connection: the report carries the cross-capture section.
+#[test]
+fn two_captures_show_what_happened_between_the_points() {
+    let (_, html) = report(
+        "paths",
+        &[
+            "fixtures/captures/lab/reset-injected/client.pcap",
+            "fixtures/captures/lab/reset-injected/server.pcap",
+        ],
+    );
+    assert!(html.contains("Across captures"));
+    assert!(html.contains("reset.injected · actor middlebox"));
+    assert!(html.contains("fixtures/captures/lab/reset-injected/server.pcap frame 64"));
+}
+
 fn chromium() -> Option<PathBuf> {
     ["chromium", "chromium-browser", "google-chrome"]
         .iter()

@@ -109,7 +109,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             match format {
                 _ if all.is_empty() => {}
                 AnalyzeFormat::Json => report::json(&mut sink, &all, &paths)?,
-                AnalyzeFormat::Html => report::html(&mut sink, &all)?,
+                AnalyzeFormat::Html => report::html(&mut sink, &all, &paths)?,
                 AnalyzeFormat::Text => {
                     let opts = report::TextOptions {
                         brief: *brief,

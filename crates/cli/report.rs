@@ -37,7 +37,7 @@ impl Diagnosed {
 
 /// The HTML report: the same diagnosis, with graphs of each problem connection drawn from a
 /// second pass over its capture file (standard input cannot be read twice: no graphs).
-pub fn html(out: &mut impl Write, all: &[Diagnosed]) -> anyhow::Result<()> {
+pub fn html(out: &mut impl Write, all: &[Diagnosed], paths: &[Correlation]) -> anyhow::Result<()> {
     use tcpsleuth_html::{CaptureInfo, ConnectionView, Report};
     let mut series_of = Vec::with_capacity(all.len());
     let mut stdin = false;
@@ -101,6 +101,7 @@ pub fn html(out: &mut impl Write, all: &[Diagnosed]) -> anyhow::Result<()> {
                 })
             })
             .collect(),
+        paths,
         graph_note: stdin.then(|| {
             "A capture read from standard input has no graphs: they need a second pass over the file.".to_string()
         }),

@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 
 use tcpsleuth_analyze::ConnectionSummary;
+use tcpsleuth_correlate::{Correlation, FrameRef};
 use tcpsleuth_diagnose::{ConnectionDiagnosis, Severity, VantagePoint};
 
 use crate::esc;
@@ -28,6 +29,8 @@ pub struct Report<'a> {
     pub connections: Vec<ConnectionView<'a>>,
     /// Why some connections have no graphs (e.g. the capture came from standard input).
     pub graph_note: Option<String>,
+    /// Connections seen in two of the captures (several captures only).
+    pub paths: &'a [Correlation],
 }
 
 const STYLE: &str = include_str!("report.css");
@@ -86,6 +89,7 @@ pub fn render(report: &Report<'_>) -> String {
     for (n, c) in problems.iter().enumerate() {
         connection(&mut html, report, n, c);
     }
+    paths(&mut html, report);
     healthy_table(&mut html, report, &healthy);
     let _ = writeln!(html, "<script>{SCRIPT}</script></body></html>");
     html
@@ -246,6 +250,74 @@ fn connection(html: &mut String, report: &Report<'_>, n: usize, c: &ConnectionVi
             "<div class=\"graphs\">{}</div>",
             graphs(&format!("conn-{n}"), series)
         );
+    }
+    let _ = write!(html, "</section>");
+}
+
+fn paths(html: &mut String, report: &Report<'_>) {
+    if report.paths.is_empty() {
+        return;
+    }
+    let name = |capture: usize| capture_name(report, capture);
+    let at = |r: &FrameRef| format!("{} frame {}", name(r.capture), r.frame);
+    let _ = write!(
+        html,
+        "<section class=\"paths\"><h2>Across captures: the same connections at two points</h2>"
+    );
+    for c in report.paths {
+        let _ = write!(
+            html,
+            "<article class=\"finding\"><h3>stream {} of {} = stream {} of {}</h3><p class=\"meta\">clock offset {:+.6} s ± {:.3} ms{} · {} packets seen at both</p><table><thead><tr><th>direction</th><th>passes first</th><th>one-way delay</th><th>lost between</th><th>resegmented</th><th>missed downstream</th><th>injected RSTs</th></tr></thead><tbody>",
+            c.streams[0],
+            esc(&name(c.captures[0])),
+            c.streams[1],
+            esc(&name(c.captures[1])),
+            c.clock.offset,
+            c.clock.uncertainty * 1e3,
+            c.clock.drift_ppm.map_or(String::new(), |d| format!(", drift {d:+.1} ppm")),
+            c.clock.matched
+        );
+        for d in &c.directions {
+            let _ = write!(
+                html,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{} of {}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&d.direction),
+                esc(&name(d.upstream)),
+                d.one_way_delay.map_or("?".to_string(), |s| format!("{:.3} ms", s * 1e3)),
+                d.lost_between,
+                d.seen_upstream,
+                d.resegmented,
+                d.missed_downstream,
+                esc(&d.injected_rsts.iter().map(&at).collect::<Vec<_>>().join(", "))
+            );
+        }
+        let _ = write!(html, "</tbody></table>");
+        for f in &c.findings {
+            let _ = write!(
+                html,
+                "<p><b>{} · actor {} · confidence {:.2}</b>: {}<br>{}<br><span class=\"evidence\">Evidence: {}</span></p>",
+                f.id,
+                f.actor,
+                f.confidence,
+                esc(&f.summary),
+                esc(&f.explanation),
+                esc(&f.evidence.iter().take(12).map(&at).collect::<Vec<_>>().join(", "))
+            );
+        }
+        if !c.timeline.is_empty() {
+            let _ = write!(html, "<table class=\"timeline\"><thead><tr><th>t (s)</th><th>seen at</th><th>what happened</th></tr></thead><tbody>");
+            for e in &c.timeline {
+                let _ = write!(
+                    html,
+                    "<tr><td>{:.3}</td><td>{}</td><td>{}</td></tr>",
+                    e.time,
+                    esc(&e.at.iter().map(&at).collect::<Vec<_>>().join(" = ")),
+                    esc(&e.text)
+                );
+            }
+            let _ = write!(html, "</tbody></table>");
+        }
+        let _ = write!(html, "</article>");
     }
     let _ = write!(html, "</section>");
 }
