@@ -270,6 +270,8 @@ pub struct Side {
     /// Holes in this side's data that the peer acknowledged although they were never captured.
     acked_gaps: VecDeque<(u32, u32, At)>,
     recent: VecDeque<Sent>,
+    /// Entries of `recent` before this index have been acknowledged.
+    recent_acked: usize,
     /// Copies of a segment with the original's IP ID and timestamp: the capture recorded one
     /// packet several times (merged interfaces, SPAN of both directions); not retransmissions.
     pub capture_duplicates: FrameList,
@@ -344,6 +346,7 @@ impl Side {
             bad_then_resent: FrameList::default(),
             acked_gaps: VecDeque::new(),
             recent: VecDeque::new(),
+            recent_acked: 0,
             capture_duplicates: FrameList::default(),
             retransmissions: FrameList::default(),
             fast_retransmissions: 0,
@@ -871,6 +874,7 @@ impl Evidence {
             let s = &mut self.sides[me];
             if s.recent.len() == RECENT_SENDS {
                 s.recent.pop_front();
+                s.recent_acked = s.recent_acked.saturating_sub(1);
             }
             s.recent.push_back(Sent {
                 seq: seg.seq,
@@ -1059,13 +1063,14 @@ impl Evidence {
             }
         }
         sender.pending = still_pending;
-        for sent in sender.recent.iter_mut().rev() {
-            if sent.acked.is_some() {
+        // First transmissions are kept in send order, so the ones a cumulative ACK covers form
+        // a prefix: a cursor past the acknowledged ones makes this O(1) per ACK on average.
+        while let Some(sent) = sender.recent.get_mut(sender.recent_acked) {
+            if !le(sent.end, ack) {
                 break;
             }
-            if le(sent.end, ack) {
-                sent.acked = Some(at);
-            }
+            sent.acked = Some(at);
+            sender.recent_acked += 1;
         }
         if let Some(run) = sender.run.as_mut() {
             if gt(ack, run.seq) {
