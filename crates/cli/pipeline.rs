@@ -50,6 +50,10 @@ pub enum TcpKind {
     IcmpQuote,
 }
 
+/// Frames between two looks for closed, quiet connections to retire (a look costs as much as
+/// the number of connections waiting).
+const RETIRE_EVERY_FRAMES: u64 = 16_384;
+
 /// What a run does besides the per-packet analysis.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Stages {
@@ -163,6 +167,10 @@ pub fn run(
         let first = *first_time_ns.get_or_insert(frame.timestamp_ns);
         if let Some(d) = diagnoser.as_mut() {
             d.capture_started(frame.timestamp_ns);
+            // Now and then, diagnose and free the connections that closed a while ago.
+            if counts.frames % RETIRE_EVERY_FRAMES == 0 {
+                d.retire_idle(frame.timestamp_ns, |stream| analyzer.summary(stream));
+            }
         }
         match decode(frame.link_type.0, frame.data, frame.original_len) {
             Decoded::Tcp(segment) => {

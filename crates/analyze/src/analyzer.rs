@@ -282,6 +282,13 @@ impl Analyzer {
         analysis
     }
 
+    /// The summary of one connection so far.
+    pub fn summary(&self, stream: u32) -> Option<ConnectionSummary> {
+        self.conversations
+            .get(stream as usize)
+            .map(|c| c.stats.summary())
+    }
+
     /// Summaries of every connection seen, in stream order.
     pub fn summaries(&self) -> impl Iterator<Item = ConnectionSummary> + '_ {
         self.conversations.iter().map(|c| c.stats.summary())

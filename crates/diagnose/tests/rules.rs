@@ -297,3 +297,34 @@ fn vantage_from_handshake_timing_when_ttls_agree() {
     unclear.c(40.0, 1001, 9001, 0, A);
     assert_eq!(unclear.finish().vantage.point, VantagePoint::Unknown);
 }
+
+/// A connection that closed long ago is diagnosed early and its evidence freed; its diagnosis
+/// is the one it would have had at the end.
+#[test]
+fn closed_quiet_connections_are_retired_with_the_same_diagnosis() {
+    let run = |retire: bool| {
+        let mut t = Trace::v4(64, 57);
+        t.handshake();
+        t.c(50.0, 1001, 9001, 100, A);
+        t.seg(false, 90.0, 9001, 1101, 0, R | A, None);
+        // Twenty seconds later something else is still going on in the capture.
+        let later = 20_000.0;
+        let ns = (later * 1e6) as i64 + 1_700_000_000_000_000_000;
+        if retire {
+            let analyzer = &t.analyzer;
+            t.diagnoser.retire_idle(ns, |s| analyzer.summary(s));
+            assert_eq!(t.diagnoser.live_connections(), 0, "retired");
+        }
+        // A late packet on the retired connection does not change its diagnosis.
+        t.c(later, 1101, 9001, 0, A);
+        t.finish()
+    };
+    let early = run(true);
+    let late = run(false);
+    assert_eq!(ids(&early), ids(&late));
+    assert!(
+        ids(&early).contains(&(FindingId::ResetAbort, Actor::Server)),
+        "{:?}",
+        ids(&early)
+    );
+}
