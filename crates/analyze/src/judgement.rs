@@ -78,7 +78,8 @@ impl Ranges {
     }
 
     fn remove(&mut self, start: u32, end: u32) {
-        if !lt(start, end) {
+        // Called for every segment and ACK: nothing to cut (the usual case) costs no allocation.
+        if !lt(start, end) || !self.overlaps(start, end) {
             return;
         }
         let mut kept = Vec::with_capacity(self.0.len() + 1);
