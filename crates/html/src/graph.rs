@@ -169,6 +169,16 @@ fn bars(class: &str, items: impl Iterator<Item = (f64, f64, f64)>, f: &Frame) ->
     (!d.is_empty()).then(|| format!("<path class=\"series {class}\" d=\"{d}\"/>"))
 }
 
+/// Appends the series that have points; returns how many did.
+fn append(body: &mut String, parts: impl IntoIterator<Item = Option<String>>) -> usize {
+    let mut count = 0;
+    for part in parts.into_iter().flatten() {
+        body.push_str(&part);
+        count += 1;
+    }
+    count
+}
+
 fn shade(periods: &[(f64, f64)], f: &Frame) -> String {
     periods
         .iter()
@@ -231,40 +241,25 @@ fn time_sequence(id: &str, s: &Series) -> Option<Figure> {
     let (acks, thinned_a) = thin(&s.acks, |_| false);
     let (sacks, _) = thin(&s.sacks, |_| true);
     let mut body = shade(&s.zero_windows, &f);
-    let mut count = 0;
-    let mut push = |part: Option<String>| {
-        if let Some(p) = part {
-            body.push_str(&p);
-            count += 1;
-        }
-    };
-    push(bars(
-        "data",
-        segments
-            .iter()
-            .filter(|p| !p.retransmission)
-            .map(|p| (p.t, p.seq, p.seq + p.len)),
-        &f,
-    ));
-    push(bars(
-        "retransmission",
-        segments
-            .iter()
-            .filter(|p| p.retransmission)
-            .map(|p| (p.t, p.seq, p.seq + p.len)),
-        &f,
-    ));
-    push(polyline("ack", step(acks.iter().map(|a| (a.t, a.ack))), &f));
-    push(polyline(
-        "window",
-        step(acks.iter().map(|a| (a.t, a.edge))),
-        &f,
-    ));
-    push(bars(
-        "sack",
-        sacks.iter().map(|k| (k.t, k.left, k.right)),
-        &f,
-    ));
+    let bar = |p: &Segment| (p.t, p.seq, p.seq + p.len);
+    let count = append(
+        &mut body,
+        [
+            bars(
+                "data",
+                segments.iter().filter(|p| !p.retransmission).map(bar),
+                &f,
+            ),
+            bars(
+                "retransmission",
+                segments.iter().filter(|p| p.retransmission).map(bar),
+                &f,
+            ),
+            polyline("ack", step(acks.iter().map(|a| (a.t, a.ack))), &f),
+            polyline("window", step(acks.iter().map(|a| (a.t, a.edge))), &f),
+            bars("sack", sacks.iter().map(|k| (k.t, k.left, k.right)), &f),
+        ],
+    );
     body.push_str(&reset_marks(&s.resets, &f));
     Some(Figure {
         id: format!("{id}-tseq"),
@@ -321,17 +316,13 @@ fn throughput(id: &str, s: &Series) -> Option<Figure> {
     let (_, hi) = min_max(all.iter().map(|p| p.1))?;
     let f = Frame::new(t0, t1, 0.0, hi);
     let mut body = String::new();
-    let mut count = 0;
-    for part in [
-        polyline("throughput", all.into_iter(), &f),
-        polyline("goodput", good.into_iter(), &f),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        body.push_str(&part);
-        count += 1;
-    }
+    let count = append(
+        &mut body,
+        [
+            polyline("throughput", all.into_iter(), &f),
+            polyline("goodput", good.into_iter(), &f),
+        ],
+    );
     Some(Figure {
         id: format!("{id}-rate"),
         title: format!("Throughput and goodput (Mbit/s): {}", s.title),
@@ -374,17 +365,13 @@ fn in_flight(id: &str, s: &Series) -> Option<Figure> {
     let (_, hi) = min_max(points.iter().flat_map(|p| [p.1, p.2]))?;
     let f = Frame::new(t0, t1, 0.0, hi);
     let mut body = shade(&s.zero_windows, &f);
-    let mut count = 0;
-    for part in [
-        polyline("in-flight", points.iter().map(|p| (p.0, p.1)), &f),
-        polyline("window", step(points.iter().map(|p| (p.0, p.2))), &f),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        body.push_str(&part);
-        count += 1;
-    }
+    let count = append(
+        &mut body,
+        [
+            polyline("in-flight", points.iter().map(|p| (p.0, p.1)), &f),
+            polyline("window", step(points.iter().map(|p| (p.0, p.2))), &f),
+        ],
+    );
     Some(Figure {
         id: format!("{id}-flight"),
         title: format!("Bytes in flight and advertised window (bytes): {}", s.title),
