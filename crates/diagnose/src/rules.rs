@@ -679,8 +679,6 @@ fn resets(cx: &Ctx<'_>, out: &mut Vec<Draft>, stale_syn: bool) {
             if id_odd {
                 confidence += 0.05;
             }
-            let idle = xs.last.1.max(cx.side(1 - x).last.1);
-            let _ = idle;
             let quiet_before = quiet_before(cx, rst.at);
             out.push(Draft {
                 about: Some(x),
