@@ -459,6 +459,38 @@ fn par_map<T: Send>(cases: &[Case], job: impl Fn(&Case) -> T + Sync) -> Vec<T> {
 
 /// Checks the exit status; returns a file-level error, if any. A nonzero status is accepted
 /// when tshark itself stopped with an error on that capture (damaged file).
+/// The golden of `case` and our output for it, or None when either is missing (the reason is
+/// recorded in `report`). A bad exit status is recorded but the output is still compared.
+fn comparable<G>(
+    report: &mut Report,
+    case: &Case,
+    out: Result<RunOutput, String>,
+    subcommand: &str,
+    parse: impl FnOnce(&Tsv) -> Result<G, String>,
+) -> Option<(G, RunOutput)> {
+    let file = case.rel.as_str();
+    let golden = match read_tsv(&case.goldens.join(format!("{}.tsv.gz", case.name)))
+        .and_then(|t| parse(&t))
+    {
+        Ok(g) => g,
+        Err(e) => {
+            report.file_error(file, format!("golden: {e}"));
+            return None;
+        }
+    };
+    let out = match out {
+        Ok(o) => o,
+        Err(e) => {
+            report.file_error(file, e);
+            return None;
+        }
+    };
+    if let Some(e) = check_status(&out, case, subcommand) {
+        report.file_error(file, e);
+    }
+    Some((golden, out))
+}
+
 fn check_status(run: &RunOutput, case: &Case, subcommand: &str) -> Option<String> {
     let code = run.status?;
     if code == 0 {
@@ -937,25 +969,10 @@ fn packets_match_tshark() {
     let mut icmp_total = 0;
     for (case, out) in cases.iter().zip(outputs) {
         let file = case.rel.as_str();
-        let golden = match read_tsv(&case.goldens.join(format!("{}.tsv.gz", case.name)))
-            .and_then(|t| golden_frames(&t))
-        {
-            Ok(g) => g,
-            Err(e) => {
-                report.file_error(file, format!("golden: {e}"));
-                continue;
-            }
+        let Some((golden, out)) = comparable(&mut report, case, out, "packets", golden_frames)
+        else {
+            continue;
         };
-        let out = match out {
-            Ok(o) => o,
-            Err(e) => {
-                report.file_error(file, e);
-                continue;
-            }
-        };
-        if let Some(e) = check_status(&out, case, "packets") {
-            report.file_error(file, e);
-        }
         let (ours, errors, icmp) = our_frames(&out.stdout);
         icmp_total += icmp;
         let n_errors = errors.len();
@@ -1205,25 +1222,11 @@ fn connections_match_tshark() {
     );
     for (case, out) in cases.iter().zip(outputs) {
         let file = case.rel.as_str();
-        let golden = match read_tsv(&case.goldens.join(format!("{}.tsv.gz", case.name)))
-            .and_then(|t| golden_streams(&t, &BTreeSet::new()))
-        {
-            Ok(g) => g,
-            Err(e) => {
-                report.file_error(file, format!("golden: {e}"));
-                continue;
-            }
+        let Some((golden, out)) = comparable(&mut report, case, out, "connections", |t| {
+            golden_streams(t, &BTreeSet::new())
+        }) else {
+            continue;
         };
-        let out = match out {
-            Ok(o) => o,
-            Err(e) => {
-                report.file_error(file, e);
-                continue;
-            }
-        };
-        if let Some(e) = check_status(&out, case, "connections") {
-            report.file_error(file, e);
-        }
         let ours = match our_streams(&out.stdout) {
             Ok(o) => o,
             Err(e) => {
