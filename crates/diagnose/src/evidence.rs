@@ -92,8 +92,6 @@ pub struct RetransRun {
     pub stuck_rel_ack: Option<u32>,
     /// The receiver's ACKs during the run that stayed at or below the run's sequence number.
     pub stuck_acks: FrameList,
-    /// The receiver's ACK that finally covered the segment.
-    pub resolved: Option<At>,
     /// Copies of the segment captured with a bad checksum.
     pub bad_checksums: u32,
 }
@@ -216,17 +214,13 @@ pub const STALLED_HOLE_NS: i64 = 1_000_000_000;
 pub struct Side {
     pub endpoint: Endpoint,
     pub packets: u64,
-    pub first: At,
     pub last: At,
     ttls: Vec<(u8, u64)>,
     pub ip_ids_zero: u64,
     pub ip_ids_nonzero: u64,
-    pub last_ip_id: Option<u16>,
     /// SYNs (without ACK) carrying this side's first ISN.
     pub syns: FrameList,
     pub isn: Option<u32>,
-    /// SYNs with another ISN than the first one.
-    pub other_isn_syns: FrameList,
     /// This side's last SYN or SYN-ACK, to tell a copy the capture recorded twice.
     last_syn: Option<At>,
     pub syn_acks: FrameList,
@@ -248,7 +242,6 @@ pub struct Side {
     /// Holes filled by a segment seen for the first time: (frame that filled it, how long
     /// after the hole opened, ns). Early fills are reordering, late ones loss repairs.
     pub hole_fills: Vec<HoleFill>,
-    pub hole_fill_count: u64,
     /// The newest TCP timestamp value this side sent (wrap-aware).
     max_tsval: Option<u32>,
     /// Right edges (ACK + window) this side advertised recently, as raw sequence numbers, with
@@ -272,17 +265,11 @@ pub struct Side {
     recent: VecDeque<Sent>,
     /// Entries of `recent` before this index have been acknowledged.
     recent_acked: usize,
-    /// Copies of a segment with the original's IP ID and timestamp: the capture recorded one
-    /// packet several times (merged interfaces, SPAN of both directions); not retransmissions.
-    pub capture_duplicates: FrameList,
     pub retransmissions: FrameList,
     pub fast_retransmissions: u64,
     /// Retransmissions the peer eventually acknowledged: repairs, needed or not.
     pub acked_retransmissions: u64,
-    pub retransmitted_bytes: u64,
     pub run: Option<RetransRun>,
-    /// Runs that ended (acknowledged or replaced), the longest one kept.
-    pub longest_finished_run: Option<RetransRun>,
     pending: VecDeque<Retransmission>,
     pub decided: Vec<Retransmission>,
     pub out_of_order: FrameList,
@@ -290,7 +277,6 @@ pub struct Side {
     pub zero_window_episodes: u64,
     pub max_window: u64,
     pub dup_acks: FrameList,
-    pub dsacks: FrameList,
     pub sack_blocks: u64,
     pub rsts: Vec<RstSeen>,
     pub rst_count: u64,
@@ -299,11 +285,8 @@ pub struct Side {
     /// ACKs in a row carrying the same cumulative ACK as the one before them (duplicates).
     pub repeated_acks: u32,
     pub last_raw_ack: Option<u32>,
-    /// When this side's cumulative ACK last moved forward.
-    pub last_ack_advance: Option<At>,
     /// How far the latest ACK moved the cumulative ACK (bytes).
     last_ack_jump: u32,
-    pub keep_alives: u64,
 }
 
 impl Side {
@@ -311,15 +294,12 @@ impl Side {
         Side {
             endpoint,
             packets: 0,
-            first: at,
             last: at,
             ttls: Vec::new(),
             ip_ids_zero: 0,
             ip_ids_nonzero: 0,
-            last_ip_id: None,
             syns: FrameList::default(),
             isn: None,
-            other_isn_syns: FrameList::default(),
             last_syn: None,
             syn_acks: FrameList::default(),
             mss: None,
@@ -335,7 +315,6 @@ impl Side {
             hi_end: None,
             gaps: VecDeque::new(),
             hole_fills: Vec::new(),
-            hole_fill_count: 0,
             max_tsval: None,
             edges: VecDeque::new(),
             max_window_so_far: 0,
@@ -347,13 +326,10 @@ impl Side {
             acked_gaps: VecDeque::new(),
             recent: VecDeque::new(),
             recent_acked: 0,
-            capture_duplicates: FrameList::default(),
             retransmissions: FrameList::default(),
             fast_retransmissions: 0,
             acked_retransmissions: 0,
-            retransmitted_bytes: 0,
             run: None,
-            longest_finished_run: None,
             pending: VecDeque::new(),
             decided: Vec::new(),
             out_of_order: FrameList::default(),
@@ -361,7 +337,6 @@ impl Side {
             zero_window_episodes: 0,
             max_window: 0,
             dup_acks: FrameList::default(),
-            dsacks: FrameList::default(),
             sack_blocks: 0,
             rsts: Vec::new(),
             rst_count: 0,
@@ -369,9 +344,7 @@ impl Side {
             last_rel_ack: None,
             repeated_acks: 0,
             last_raw_ack: None,
-            last_ack_advance: None,
             last_ack_jump: 0,
-            keep_alives: 0,
         }
     }
 
@@ -420,18 +393,6 @@ impl Side {
         }
     }
 
-    fn finish_run(&mut self) {
-        if let Some(run) = self.run.take() {
-            let longer = self
-                .longest_finished_run
-                .as_ref()
-                .is_none_or(|old| run.sends() > old.sends());
-            if longer {
-                self.longest_finished_run = Some(run);
-            }
-        }
-    }
-
     /// Records this side's sequence space use; returns true when the segment fills a hole,
     /// that is, when it carries data this capture sees for the first time behind later data.
     fn track_sequence(&mut self, seq: u32, end: u32, at: At, tsval: Option<u32>) -> bool {
@@ -450,7 +411,6 @@ impl Side {
                 .map(|g| g.2);
             if let Some(opened) = opened {
                 filled = true;
-                self.hole_fill_count += 1;
                 let sent_earlier = match (tsval, self.max_tsval) {
                     (Some(ts), Some(max)) if ts != max => Some(lt(ts, max)),
                     _ => None,
@@ -644,9 +604,6 @@ impl Evidence {
             .last_data
             .is_some_and(|d| self.sides[me].last_data.is_none_or(|mine| mine.1 < d.1));
         let s = &mut self.sides[me];
-        if s.packets == 0 {
-            s.first = at;
-        }
         s.packets += 1;
         s.last = at;
 
@@ -679,10 +636,7 @@ impl Evidence {
         s.profile_ttl(seg.ttl);
         match seg.ip_id {
             Some(0) => s.ip_ids_zero += 1,
-            Some(id) => {
-                s.ip_ids_nonzero += 1;
-                s.last_ip_id = Some(id);
-            }
+            Some(_) => s.ip_ids_nonzero += 1,
             None => {}
         }
         if let Some(ok) = seg.checksum_ok {
@@ -701,7 +655,7 @@ impl Evidence {
                 .is_some_and(|prev| time_ns - prev.1 < SYN_COPY_NS);
             s.last_syn = Some(at);
             if recorded_twice {
-                s.capture_duplicates.push(at);
+                // The same packet again: already counted.
             } else if flags.ack() {
                 s.syn_acks.push(at);
                 if self.handshake.syn_ack.is_none() {
@@ -714,7 +668,8 @@ impl Evidence {
                         s.syns.push(at);
                     }
                     Some(isn) if isn == seg.seq => s.syns.push(at),
-                    Some(_) => s.other_isn_syns.push(at),
+                    // A new ISN on these ports starts a new stream in the analyzer.
+                    Some(_) => {}
                 }
                 if self.handshake.syn.is_none() {
                     self.handshake.syn = Some(at);
@@ -751,9 +706,6 @@ impl Evidence {
         }
         if !flags.syn() {
             s.max_window = s.max_window.max(pa.window);
-        }
-        if pa.flags.has(AnalysisFlags::KEEP_ALIVE) {
-            s.keep_alives += 1;
         }
         if pa.flags.has(AnalysisFlags::DUPLICATE_ACK) {
             s.dup_acks.push(at);
@@ -849,9 +801,6 @@ impl Evidence {
                         _ => apart <= SAME_INSTANT_NS,
                     }
                 });
-        if duplicate {
-            s.capture_duplicates.push(at);
-        }
         let retransmission = resent && !duplicate && !fills_hole;
         if seglen > 0 && seg.checksum_ok == Some(false) {
             if s.bad_data.len() == MAX_EPISODES {
@@ -907,7 +856,6 @@ impl Evidence {
         let s = &mut self.sides[me];
         let seglen = seg.payload_len;
         s.retransmissions.push(at);
-        s.retransmitted_bytes += u64::from(seglen);
         if let Some(pos) = s.bad_data.iter().position(|b| b.0 == seg.seq && b.1 != at) {
             if let Some(bad) = s.bad_data.remove(pos) {
                 s.bad_then_resent.push(bad.1);
@@ -952,7 +900,7 @@ impl Evidence {
 
         let same = s.run.as_ref().is_some_and(|r| r.seq == seg.seq);
         if !same {
-            s.finish_run();
+            s.run = None;
             s.run = Some(RetransRun {
                 seq: seg.seq,
                 rel_seq: pa.rel_seq,
@@ -963,7 +911,6 @@ impl Evidence {
                 fast: 0,
                 stuck_rel_ack: peer_rel_ack,
                 stuck_acks: FrameList::default(),
-                resolved: None,
                 bad_checksums: 0,
             });
         }
@@ -1001,9 +948,6 @@ impl Evidence {
                     0
                 }
             });
-            if s.last_raw_ack.is_none_or(|prev| gt(ack, prev)) {
-                s.last_ack_advance = Some(at);
-            }
             s.last_rel_ack = Some(pa.rel_ack);
             s.last_raw_ack = Some(ack);
             s.sack_blocks += sack.len() as u64;
@@ -1043,9 +987,6 @@ impl Evidence {
         let dsack = sack.first().copied().filter(|&(l, r)| {
             le(r, ack) || sack.get(1).is_some_and(|&(l2, r2)| le(l2, l) && le(r, r2))
         });
-        if dsack.is_some() {
-            self.sides[me].dsacks.push(at);
-        }
         if seg.flags.rst() {
             return;
         }
@@ -1080,13 +1021,11 @@ impl Evidence {
             sent.acked = Some(at);
             sender.recent_acked += 1;
         }
-        if let Some(run) = sender.run.as_mut() {
-            if gt(ack, run.seq) {
-                run.resolved = Some(at);
-                sender.finish_run();
-            } else {
-                run.stuck_acks.push(at);
-            }
+        // A run ends when the receiver acknowledges the segment; until then its ACKs are stuck.
+        match sender.run.as_mut() {
+            Some(run) if gt(ack, run.seq) => sender.run = None,
+            Some(run) => run.stuck_acks.push(at),
+            None => {}
         }
         sender.peer_acked(ack, at);
     }
