@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{self, IsTerminal, Write};
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -391,11 +391,7 @@ pub fn connections_table(out: &mut impl Write, all: &[(PathBuf, Outcome)]) -> an
             "stream", "client -> server", "packets c/s", "payload c/s", "duration", "rtt", "end"
         )?;
         for s in o.analyzer.summaries() {
-            let endpoints = format!(
-                "{} -> {}",
-                endpoint(&s.client.ip, s.client.port),
-                endpoint(&s.server.ip, s.server.port)
-            );
+            let endpoints = format!("{} -> {}", s.client, s.server);
             let (packets, payload) = volumes(&s);
             let rtt = s
                 .handshake
@@ -426,13 +422,6 @@ pub fn how_it_ended(s: &ConnectionSummary) -> String {
         (Some(rst), _) => format!("RST {} #{}", rst.from, rst.frame),
         (None, Some(fin)) => format!("FIN {}", fin.from),
         (None, None) => "open".into(),
-    }
-}
-
-pub fn endpoint(ip: &str, port: u16) -> String {
-    match ip.parse::<IpAddr>() {
-        Ok(addr) => SocketAddr::new(addr, port).to_string(),
-        Err(_) => format!("{ip}:{port}"),
     }
 }
 

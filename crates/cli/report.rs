@@ -8,7 +8,7 @@ use tcpsleuth_analyze::ConnectionSummary;
 use tcpsleuth_correlate::{Correlation, FrameRef, Recording};
 use tcpsleuth_diagnose::{ConnectionDiagnosis, Finding, Severity, VantagePoint};
 
-use crate::output::{endpoint, how_it_ended, write_wrapped, CaptureSummary, Paint};
+use crate::output::{how_it_ended, write_wrapped, CaptureSummary, Paint};
 use crate::pipeline::Outcome;
 
 /// One capture's diagnosis, connections in stream order.
@@ -59,11 +59,7 @@ pub fn html(out: &mut impl Write, all: &[Diagnosed], paths: &[Correlation]) -> a
                     stream: s.stream,
                     sender_ip: from.ip.clone(),
                     sender_port: from.port,
-                    title: format!(
-                        "{from_name} {} → {to_name} {}",
-                        endpoint(&from.ip, from.port),
-                        endpoint(&to.ip, to.port)
-                    ),
+                    title: format!("{from_name} {} → {to_name} {}", from, to),
                 }
             })
             .collect();
@@ -173,8 +169,8 @@ pub fn json(out: &mut impl Write, all: &[Diagnosed], paths: &[Correlation]) -> a
                 d.connections.iter().map(move |(s, diag)| ConnectionEntry {
                     capture,
                     stream: s.stream,
-                    client: endpoint(&s.client.ip, s.client.port),
-                    server: endpoint(&s.server.ip, s.server.port),
+                    client: s.client.to_string(),
+                    server: s.server.to_string(),
                     severity: diag.severity().map(|s| s.as_str()),
                     vantage: &diag.vantage,
                     application: &diag.application,
@@ -268,7 +264,7 @@ pub fn text(
                 opts.severity(top.severity, &word),
                 "",
                 s.stream,
-                endpoints(s),
+                s.endpoints(),
                 opts.paint(Paint::Id, top.id),
                 top.actor,
                 top.confidence,
@@ -309,7 +305,7 @@ fn healthy_table(out: &mut impl Write, d: &Diagnosed, opts: &TextOptions) -> any
             out,
             "{:>6}  {:<47} {:>13} {:>17} {:>8.3}s  {:<12} {}",
             s.stream,
-            endpoints(s),
+            s.endpoints(),
             packets,
             payload,
             s.duration,
@@ -442,14 +438,6 @@ fn paths_text(
     Ok(())
 }
 
-fn endpoints(s: &ConnectionSummary) -> String {
-    format!(
-        "{} → {}",
-        endpoint(&s.client.ip, s.client.port),
-        endpoint(&s.server.ip, s.server.port)
-    )
-}
-
 fn connection_detail(
     out: &mut impl Write,
     s: &ConnectionSummary,
@@ -457,7 +445,7 @@ fn connection_detail(
     opts: &TextOptions,
 ) -> anyhow::Result<()> {
     writeln!(out)?;
-    opts.rule(out, &format!("stream {} · {}", s.stream, endpoints(s)))?;
+    opts.rule(out, &format!("stream {} · {}", s.stream, s.endpoints()))?;
     writeln!(out, "Captured: {}", captured(diag))?;
     if !diag.application.is_empty() {
         writeln!(out, "What the applications most likely saw:")?;

@@ -11,6 +11,13 @@ pub struct Endpoint {
     pub port: u16,
 }
 
+/// `ip:port`, IPv6 in brackets.
+impl std::fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::net::SocketAddr::new(self.ip, self.port).fmt(f)
+    }
+}
+
 /// Direction-independent key: addresses and ports only. Wireshark 4.0 passes no VLAN or
 /// interface into the key, so duplicates seen on two VLANs merge into one stream (§14.3 #8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

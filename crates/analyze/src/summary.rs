@@ -333,6 +333,17 @@ pub struct EndpointSummary {
     pub port: u16,
 }
 
+/// `ip:port`, IPv6 in brackets (`[2001:db8::1]:443`), as a socket address is written.
+impl std::fmt::Display for EndpointSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.ip.contains(':') {
+            write!(f, "[{}]:{}", self.ip, self.port)
+        } else {
+            write!(f, "{}:{}", self.ip, self.port)
+        }
+    }
+}
+
 impl From<Endpoint> for EndpointSummary {
     fn from(e: Endpoint) -> Self {
         EndpointSummary {
@@ -421,6 +432,13 @@ pub struct ConnectionSummary {
     /// Count of frames carrying each `tcp.analysis` flag (as tshark shows them).
     pub flags: BTreeMap<&'static str, u32>,
     pub close: CloseSummary,
+}
+
+impl ConnectionSummary {
+    /// "client → server".
+    pub fn endpoints(&self) -> String {
+        format!("{} → {}", self.client, self.server)
+    }
 }
 
 #[cfg(test)]

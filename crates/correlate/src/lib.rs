@@ -490,7 +490,7 @@ fn correlate_stream(
             (info.b, info.a)
         };
         directions.push(PathDirection {
-            direction: format!("{} → {}", show(src), show(dst)),
+            direction: format!("{src} → {dst}"),
             upstream: up_capture,
             one_way_delay: median(delays).map(|d| d.max(0) as f64 / 1e9),
             seen_upstream,
@@ -580,10 +580,6 @@ impl Coverage {
         let i = self.ranges.partition_point(|r| r.0 <= s);
         i > 0 && self.ranges.get(i - 1).is_some_and(|r| e <= r.1)
     }
-}
-
-fn show(e: Endpoint) -> String {
-    std::net::SocketAddr::new(e.ip, e.port).to_string()
 }
 
 fn median(mut v: Vec<i64>) -> Option<i64> {

@@ -36,22 +36,6 @@ pub struct Report<'a> {
 const STYLE: &str = include_str!("report.css");
 const SCRIPT: &str = include_str!("report.js");
 
-fn endpoint(ip: &str, port: u16) -> String {
-    if ip.contains(':') {
-        format!("[{ip}]:{port}")
-    } else {
-        format!("{ip}:{port}")
-    }
-}
-
-fn endpoints(s: &ConnectionSummary) -> String {
-    format!(
-        "{} → {}",
-        endpoint(&s.client.ip, s.client.port),
-        endpoint(&s.server.ip, s.server.port)
-    )
-}
-
 fn severity_class(s: Option<Severity>) -> &'static str {
     match s {
         Some(Severity::Failure) => "failure",
@@ -150,7 +134,7 @@ fn overview(
                     severity_class(Some(top.severity)),
                     top.severity.as_str(),
                     c.summary.stream,
-                    esc(&endpoints(c.summary)),
+                    esc(&c.summary.endpoints()),
                     top.id,
                     top.actor,
                     top.confidence,
@@ -179,7 +163,7 @@ fn connection(html: &mut String, report: &Report<'_>, n: usize, c: &ConnectionVi
         "<section class=\"connection {}\" id=\"conn-{n}\"><h2>stream {} · {}</h2><p class=\"meta\">{} · captured {place} ({})</p>",
         severity_class(d.severity()),
         c.summary.stream,
-        esc(&endpoints(c.summary)),
+        esc(&c.summary.endpoints()),
         esc(&capture_name(report, c.capture)),
         esc(&d.vantage.basis)
     );
@@ -334,7 +318,7 @@ fn healthy_table(html: &mut String, report: &Report<'_>, healthy: &[&ConnectionV
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.3}</td><td>{}</td><td>{}</td></tr>",
             esc(&capture_name(report, c.capture)),
             s.stream,
-            esc(&endpoints(s)),
+            esc(&s.endpoints()),
             s.client_to_server.packets + s.server_to_client.packets,
             s.client_to_server.payload_bytes,
             s.server_to_client.payload_bytes,
