@@ -102,8 +102,7 @@ fn lab_captures_give_the_expected_findings() {
                 .as_array()
                 .into_iter()
                 .flatten()
-                // An allowed finding is named by its id, or given as {"id", "actor"}.
-                .filter_map(|a| a.as_str().or(a["id"].as_str()).map(str::to_string))
+                .filter_map(|a| a.as_str().map(str::to_string))
                 .collect();
             for e in expect.difference(&found) {
                 problems.push(format!("{scenario}/{name}: missing {} ({})", e.0, e.1));
