@@ -1,6 +1,9 @@
 //! The per-frame driver: conversation lookup, port reuse, relative numbers, initial RTT,
 //! window scaling and completeness around the sequence analysis (reference §3).
 
+use std::collections::VecDeque;
+
+use rustc_hash::FxHashMap;
 use tcpsleuth_decode::{Segment, TcpFlags};
 
 use crate::conversation::{flow_index, ConversationTable, Endpoint};
@@ -38,6 +41,95 @@ pub struct PacketAnalysis {
     /// tcpsleuth's own verdict where tshark's flags are demonstrably wrong (see
     /// `judgement`); `flags` stay tshark-compatible.
     pub corrected: Option<Correction>,
+    /// The frame belongs to a connection already retired by a streaming run (see
+    /// [`Retention`]): only `stream` is meaningful, and the frame changes nothing.
+    pub retired: bool,
+}
+
+impl PacketAnalysis {
+    fn retired(stream: u32) -> PacketAnalysis {
+        PacketAnalysis {
+            stream,
+            flags: AnalysisFlags::default(),
+            dup_ack: None,
+            acks_frame: None,
+            ack_rtt_ns: None,
+            initial_rtt_ns: None,
+            bytes_in_flight: None,
+            push_bytes_sent: None,
+            rto: None,
+            rel_seq: 0,
+            rel_ack: 0,
+            window: 0,
+            completeness: 0,
+            corrected: None,
+            retired: true,
+        }
+    }
+}
+
+/// How a streaming run ([`Analyzer::streaming`]) keeps memory bounded by the connections alive
+/// at once rather than by the file: finished connections are handed out and forgotten.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// A connection closed (FIN both ways, or a RST) and silent this long is retired. Long
+    /// enough for retransmitted FINs and the RSTs that answer late segments.
+    pub retire_after_ns: i64,
+    /// A retired connection's address/port pair is remembered this long, so that its late
+    /// frames keep its `tcp.stream` and a SYN reusing the ports is recognised as tshark does.
+    /// Past it a non-SYN frame on those ports starts a new stream (tshark would reuse the old).
+    pub remember_ns: i64,
+    /// The most connections held with full state at once. Past it the least recently active
+    /// are retired early ("evicted"), with the analysis they had so far.
+    pub max_live: usize,
+}
+
+impl Default for Retention {
+    fn default() -> Retention {
+        Retention {
+            retire_after_ns: 10_000_000_000,
+            remember_ns: 300_000_000_000,
+            max_live: 50_000,
+        }
+    }
+}
+
+/// Why a connection was handed out before the end of the capture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetireReason {
+    /// Closed and silent for [`Retention::retire_after_ns`].
+    Closed,
+    /// A new connection on the same ports (port reuse) took its place: no later frame can
+    /// reach it.
+    Replaced,
+    /// Retired early because more than [`Retention::max_live`] connections were open at once.
+    Evicted,
+    /// Still open at the end of the capture.
+    End,
+}
+
+/// A connection whose analysis is over.
+#[derive(Debug, Clone)]
+pub struct Retired {
+    pub summary: ConnectionSummary,
+    pub reason: RetireReason,
+}
+
+/// What a streaming run gave up to stay bounded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RetentionStats {
+    /// Frames that arrived on a connection after it was retired (not analysed).
+    pub late_frames: u64,
+    /// Connections retired early because of [`Retention::max_live`].
+    pub evicted: u64,
+    /// The most connections held with full state at once.
+    pub peak_live: usize,
+}
+
+/// What is remembered of a retired connection while its ports are.
+struct Tombstone {
+    senders: [Endpoint; 2],
+    base_seq: [Option<u32>; 2],
 }
 
 struct Conversation {
@@ -48,13 +140,33 @@ struct Conversation {
     /// Evidence for the corrected judgements, per flow.
     boards: [Scoreboard; 2],
     stats: ConnectionStats,
+    /// Queued in `Analyzer::closing`.
+    closing: bool,
 }
 
 /// Streaming connection tracker and per-packet analyzer. Feed frames in file order.
+///
+/// Made with [`Analyzer::new`] it keeps every connection to the end, as tshark does. Made with
+/// [`Analyzer::streaming`] it hands finished connections out through [`Analyzer::retire`] and
+/// forgets them, so that memory follows the connections alive at once.
 #[derive(Default)]
 pub struct Analyzer {
     table: ConversationTable,
-    conversations: Vec<Conversation>,
+    /// Indexed by `tcp.stream`; `None` once retired.
+    conversations: Vec<Option<Box<Conversation>>>,
+    retention: Option<Retention>,
+    live: usize,
+    /// Lowest stream that may still be live (streams below it are all retired).
+    first_live: usize,
+    /// Streams seen closing, in order, waiting to go quiet.
+    closing: VecDeque<u32>,
+    /// Streams whose ports a newer connection took over.
+    replaced: Vec<u32>,
+    /// Retired streams whose ports are still remembered, by stream.
+    tombstones: FxHashMap<u32, Tombstone>,
+    /// (time retired, stream), oldest first, for forgetting tombstones.
+    forget: VecDeque<(i64, u32)>,
+    stats: RetentionStats,
 }
 
 impl Analyzer {
@@ -62,23 +174,54 @@ impl Analyzer {
         Analyzer::default()
     }
 
+    /// An analyzer that retires finished connections (see [`Retention`]).
+    pub fn streaming(retention: Retention) -> Analyzer {
+        Analyzer {
+            retention: Some(retention),
+            ..Analyzer::default()
+        }
+    }
+
     /// Number of streams created so far (the next `tcp.stream` index).
     pub fn stream_count(&self) -> u32 {
         u32::try_from(self.conversations.len()).unwrap_or(u32::MAX)
     }
 
+    /// Connections held with full state now.
+    pub fn live_connections(&self) -> usize {
+        self.live
+    }
+
+    pub fn retention_stats(&self) -> RetentionStats {
+        self.stats
+    }
+
     fn new_conversation(&mut self, src: Endpoint, dst: Endpoint, time_ns: i64) -> u32 {
         let stream = self.stream_count();
-        self.conversations.push(Conversation {
+        self.conversations.push(Some(Box::new(Conversation {
             flows: [Flow::default(), Flow::default()],
             mru_syn_time: 0,
             irtt_ns: 0,
             completeness: 0,
             boards: Default::default(),
             stats: ConnectionStats::new(stream, src, dst, time_ns),
-        });
+            closing: false,
+        })));
+        self.live += 1;
+        self.stats.peak_live = self.stats.peak_live.max(self.live);
+        if let Some(old) = self.table.get(src, dst) {
+            if self.retention.is_some() && self.tombstones.remove(&old).is_none() {
+                self.replaced.push(old);
+            }
+        }
         self.table.insert(src, dst, stream);
         stream
+    }
+
+    fn conversation_mut(&mut self, stream: u32) -> Option<&mut Conversation> {
+        self.conversations
+            .get_mut(stream as usize)
+            .and_then(|c| c.as_deref_mut())
     }
 
     /// A TCP header quoted inside an ICMP error: Wireshark looks up or creates the
@@ -98,9 +241,10 @@ impl Analyzer {
         let (src, dst) = endpoints(seg);
         let fwd_index = flow_index(src, dst);
         let (stream, _, _) = self.lookup(seg, src, dst, fwd_index, time_ns);
-        self.conversations[stream as usize]
-            .stats
-            .count_frame(time_ns, frame_len, fwd_index);
+        match self.conversation_mut(stream) {
+            Some(conv) => conv.stats.count_frame(time_ns, frame_len, fwd_index),
+            None => self.stats.late_frames += 1,
+        }
         stream
     }
 
@@ -117,14 +261,153 @@ impl Analyzer {
         let is_syn_only = seg.flags.0 & (TcpFlags::SYN | TcpFlags::ACK) == TcpFlags::SYN;
         match self.table.get(src, dst) {
             Some(stream) => {
-                let fwd = &self.conversations[stream as usize].flows[fwd_index];
-                if is_syn_only && fwd.base_set && seg.seq != fwd.base_seq {
+                let base = match self.conversations.get(stream as usize) {
+                    Some(Some(conv)) => {
+                        let fwd = &conv.flows[fwd_index];
+                        fwd.base_set.then_some(fwd.base_seq)
+                    }
+                    _ => self.tombstones.get(&stream).and_then(|t| {
+                        let flow = usize::from(t.senders[0] != src);
+                        t.base_seq[flow]
+                    }),
+                };
+                if is_syn_only && base.is_some_and(|base| seg.seq != base) {
                     (self.new_conversation(src, dst, time_ns), true, true)
                 } else {
                     (stream, false, false)
                 }
             }
             None => (self.new_conversation(src, dst, time_ns), false, true),
+        }
+    }
+
+    /// Hands out the connections that are over (closed and quiet, replaced by a newer one on
+    /// the same ports, or evicted past [`Retention::max_live`]) and frees their state. Does
+    /// nothing on an analyzer made with [`Analyzer::new`]. Call it now and then with the time
+    /// of the latest frame, and whenever [`Analyzer::over_limit`] says so.
+    pub fn retire(&mut self, now_ns: i64, mut out: impl FnMut(Retired)) {
+        let Some(retention) = self.retention else {
+            return;
+        };
+        for stream in std::mem::take(&mut self.replaced) {
+            self.retire_one(stream, RetireReason::Replaced, now_ns, &mut out);
+        }
+        for _ in 0..self.closing.len() {
+            let Some(stream) = self.closing.pop_front() else {
+                break;
+            };
+            let quiet_since = match self.conversations.get(stream as usize) {
+                Some(Some(conv)) => conv.stats.last_ns(),
+                _ => continue,
+            };
+            if now_ns.saturating_sub(quiet_since) >= retention.retire_after_ns {
+                self.retire_one(stream, RetireReason::Closed, now_ns, &mut out);
+            } else {
+                self.closing.push_back(stream);
+            }
+        }
+        if self.live > retention.max_live {
+            self.evict(retention.max_live, now_ns, &mut out);
+        }
+        while let Some(&(retired_at, stream)) = self.forget.front() {
+            if now_ns.saturating_sub(retired_at) < retention.remember_ns {
+                break;
+            }
+            self.forget.pop_front();
+            if let Some(t) = self.tombstones.remove(&stream) {
+                self.table.remove_if(t.senders[0], t.senders[1], stream);
+            }
+        }
+    }
+
+    /// More connections are live than [`Retention::max_live`] allows: call
+    /// [`Analyzer::retire`].
+    pub fn over_limit(&self) -> bool {
+        self.retention.is_some_and(|r| self.live > r.max_live)
+    }
+
+    /// Retires the least recently active connections, down to 90 % of the limit so that the
+    /// scan (over every live connection) runs once per many new connections.
+    fn evict(&mut self, max_live: usize, now_ns: i64, out: &mut impl FnMut(Retired)) {
+        let target = max_live - max_live / 10;
+        let excess = self.live.saturating_sub(target);
+        if excess == 0 {
+            return;
+        }
+        while self
+            .conversations
+            .get(self.first_live)
+            .is_some_and(Option::is_none)
+        {
+            self.first_live += 1;
+        }
+        let mut idle: Vec<(i64, u32)> = self
+            .conversations
+            .iter()
+            .enumerate()
+            .skip(self.first_live)
+            .filter_map(|(stream, c)| {
+                let conv = c.as_deref()?;
+                Some((conv.stats.last_ns(), u32::try_from(stream).ok()?))
+            })
+            .collect();
+        if excess < idle.len() {
+            idle.select_nth_unstable(excess);
+            idle.truncate(excess);
+        }
+        idle.sort_unstable_by_key(|&(_, stream)| stream);
+        for (_, stream) in idle {
+            self.stats.evicted += 1;
+            self.retire_one(stream, RetireReason::Evicted, now_ns, out);
+        }
+    }
+
+    fn retire_one(
+        &mut self,
+        stream: u32,
+        reason: RetireReason,
+        now_ns: i64,
+        out: &mut impl FnMut(Retired),
+    ) {
+        let Some(conv) = self
+            .conversations
+            .get_mut(stream as usize)
+            .and_then(Option::take)
+        else {
+            return;
+        };
+        self.live -= 1;
+        if reason != RetireReason::Replaced {
+            let base = |flow: &Flow| flow.base_set.then_some(flow.base_seq);
+            self.tombstones.insert(
+                stream,
+                Tombstone {
+                    senders: conv.stats.senders(),
+                    base_seq: [base(&conv.flows[0]), base(&conv.flows[1])],
+                },
+            );
+            self.forget.push_back((now_ns, stream));
+        }
+        out(Retired {
+            summary: conv.stats.summary(),
+            reason,
+        });
+    }
+
+    /// Hands out every connection still held, in stream order (the end of the capture). Does
+    /// nothing on an analyzer made with [`Analyzer::new`], which keeps them.
+    pub fn finish(&mut self, mut out: impl FnMut(Retired)) {
+        if self.retention.is_none() {
+            return;
+        }
+        for conv in self.conversations.iter_mut().skip(self.first_live) {
+            if let Some(conv) = conv.take() {
+                self.live -= 1;
+                out(Retired {
+                    summary: conv.stats.summary(),
+                    reason: RetireReason::End,
+                });
+            }
         }
     }
 
@@ -144,7 +427,15 @@ impl Analyzer {
             flags.0 & (TcpFlags::SYN | TcpFlags::ACK) == (TcpFlags::SYN | TcpFlags::ACK);
 
         let (stream, mut reused, created) = self.lookup(seg, src, dst, fwd_index, time_ns);
-        let conv = &mut self.conversations[stream as usize];
+        let streaming = self.retention.is_some();
+        let Some(conv) = self
+            .conversations
+            .get_mut(stream as usize)
+            .and_then(|c| c.as_deref_mut())
+        else {
+            self.stats.late_frames += 1;
+            return PacketAnalysis::retired(stream);
+        };
         let (fwd, rev) = split_flows(&mut conv.flows, fwd_index);
 
         // Rule (b): a SYN-ACK with a new ISN rewrites the base and stays in this stream.
@@ -268,6 +559,7 @@ impl Analyzer {
             window,
             completeness,
             corrected,
+            retired: false,
         };
         conv.stats.record(
             frame,
@@ -279,6 +571,10 @@ impl Analyzer {
             conv.irtt_ns,
         );
         conv.stats.set_completeness(conv.completeness);
+        if streaming && !conv.closing && conv.stats.closed() {
+            conv.closing = true;
+            self.closing.push_back(stream);
+        }
         analysis
     }
 
@@ -286,12 +582,16 @@ impl Analyzer {
     pub fn summary(&self, stream: u32) -> Option<ConnectionSummary> {
         self.conversations
             .get(stream as usize)
+            .and_then(|c| c.as_deref())
             .map(|c| c.stats.summary())
     }
 
-    /// Summaries of every connection seen, in stream order.
+    /// Summaries of every connection held (every one seen, unless retired), in stream order.
     pub fn summaries(&self) -> impl Iterator<Item = ConnectionSummary> + '_ {
-        self.conversations.iter().map(|c| c.stats.summary())
+        self.conversations
+            .iter()
+            .filter_map(|c| c.as_deref())
+            .map(|c| c.stats.summary())
     }
 }
 

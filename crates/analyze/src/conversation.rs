@@ -78,6 +78,14 @@ impl ConversationTable {
     pub fn insert(&mut self, a: Endpoint, b: Endpoint, index: u32) {
         self.by_key.insert(Key::new(a, b), index);
     }
+
+    /// Forgets the pair if it still leads to conversation `index`.
+    pub fn remove_if(&mut self, a: Endpoint, b: Endpoint, index: u32) {
+        let key = Key::new(a, b);
+        if self.by_key.get(&key) == Some(&index) {
+            self.by_key.remove(&key);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -12,9 +12,6 @@ mod finding;
 mod rules;
 mod vantage;
 
-use std::collections::VecDeque;
-
-use rustc_hash::FxHashMap;
 use serde::Serialize;
 use tcpsleuth_analyze::{ConnectionSummary, Endpoint, PacketAnalysis};
 use tcpsleuth_decode::Segment;
@@ -43,12 +40,6 @@ impl ConnectionDiagnosis {
     }
 }
 
-/// A connection closed (FIN both ways, or a RST) and silent for this long is diagnosed and its
-/// evidence freed: memory then grows with the connections alive at once, not with the file.
-/// Packets arriving later on it no longer change its diagnosis (its summary still counts
-/// them). Ten seconds covers retransmitted FINs and the RSTs that answer late segments.
-pub const RETIRE_AFTER_NS: i64 = 10_000_000_000;
-
 /// Streaming diagnosis of one capture.
 #[derive(Default)]
 pub struct Diagnoser {
@@ -56,10 +47,6 @@ pub struct Diagnoser {
     slots: Vec<Slot>,
     /// Connections whose evidence is held.
     live: usize,
-    /// Streams seen closing, in order, waiting to go quiet.
-    closing: VecDeque<u32>,
-    /// Diagnoses of connections retired early, by stream.
-    retired: FxHashMap<u32, ConnectionDiagnosis>,
     capture_start_ns: Option<i64>,
 }
 
@@ -70,7 +57,7 @@ enum Slot {
     #[default]
     Unseen,
     Live(Box<Evidence>),
-    /// Diagnosed early; later packets are ignored.
+    /// Diagnosed; later frames are ignored.
     Retired,
 }
 
@@ -87,6 +74,9 @@ impl Diagnoser {
     /// Adds one analysed TCP frame.
     pub fn observe(&mut self, frame: u64, time_ns: i64, seg: &Segment, analysis: &PacketAnalysis) {
         self.capture_started(time_ns);
+        if analysis.retired {
+            return;
+        }
         let stream = analysis.stream;
         let index = stream as usize;
         if self.slots.len() <= index {
@@ -99,11 +89,8 @@ impl Diagnoser {
             *slot = Slot::Live(Box::new(Evidence::new(stream, seg, (frame, time_ns))));
             self.live += 1;
         }
-        let Slot::Live(ev) = slot else { return };
-        ev.observe(frame, time_ns, seg, analysis);
-        if !ev.queued_for_retirement && ev.closed() {
-            ev.queued_for_retirement = true;
-            self.closing.push_back(stream);
+        if let Slot::Live(ev) = slot {
+            ev.observe(frame, time_ns, seg, analysis);
         }
     }
 
@@ -112,71 +99,43 @@ impl Diagnoser {
         self.live
     }
 
-    fn evidence(&self, stream: u32) -> Option<&Evidence> {
-        match self.slots.get(stream as usize) {
-            Some(Slot::Live(ev)) => Some(ev),
-            _ => None,
-        }
-    }
-
-    /// Diagnoses the connections that closed and have been silent for [`RETIRE_AFTER_NS`] at
-    /// `now_ns`, and frees their evidence. `summary_of` gives the analyzer's summary of a stream.
-    pub fn retire_idle(
-        &mut self,
-        now_ns: i64,
-        summary_of: impl Fn(u32) -> Option<ConnectionSummary>,
-    ) {
+    /// Diagnoses a connection whose analysis is over (`summary` is the analyzer's final one)
+    /// and frees its evidence; frames seen later on its stream are ignored.
+    pub fn retire(&mut self, summary: &ConnectionSummary) -> ConnectionDiagnosis {
         let start = self.capture_start_ns.unwrap_or_default();
-        for _ in 0..self.closing.len() {
-            let Some(stream) = self.closing.pop_front() else {
-                break;
-            };
-            let Some(ev) = self.evidence(stream) else {
-                continue;
-            };
-            let summary = (now_ns.saturating_sub(ev.last.1) >= RETIRE_AFTER_NS)
-                .then(|| summary_of(stream))
-                .flatten();
-            let Some(summary) = summary else {
-                self.closing.push_back(stream);
-                continue;
-            };
-            let diagnosis = diagnose(ev, &summary, start);
-            self.retired.insert(stream, diagnosis);
-            if let Some(slot) = self.slots.get_mut(stream as usize) {
-                *slot = Slot::Retired;
+        let slot = match self.slots.get_mut(summary.stream as usize) {
+            Some(slot) => std::mem::replace(slot, Slot::Retired),
+            None => Slot::Unseen,
+        };
+        match slot {
+            Slot::Live(ev) => {
                 self.live -= 1;
+                diagnose(&ev, summary, start)
             }
+            Slot::Unseen | Slot::Retired => ConnectionDiagnosis {
+                stream: summary.stream,
+                vantage: Vantage {
+                    point: VantagePoint::Unknown,
+                    basis: "no analysed TCP frame".into(),
+                },
+                application: Vec::new(),
+                findings: Vec::new(),
+            },
         }
     }
 
-    /// Runs the rules on every connection still held, and returns all diagnoses. `summaries`
-    /// are the analyzer's (final) summaries, in any order.
+    /// Diagnoses every connection, given the analyzer's final summaries in any order.
     pub fn finish(
         mut self,
         summaries: impl IntoIterator<Item = ConnectionSummary>,
     ) -> Vec<(ConnectionSummary, ConnectionDiagnosis)> {
-        let start = self.capture_start_ns.unwrap_or_default();
-        let mut out = Vec::new();
-        for summary in summaries {
-            let diagnosis = if let Some(done) = self.retired.remove(&summary.stream) {
-                done
-            } else if let Some(ev) = self.evidence(summary.stream) {
-                diagnose(ev, &summary, start)
-            } else {
-                ConnectionDiagnosis {
-                    stream: summary.stream,
-                    vantage: Vantage {
-                        point: VantagePoint::Unknown,
-                        basis: "no analysed TCP frame".into(),
-                    },
-                    application: Vec::new(),
-                    findings: Vec::new(),
-                }
-            };
-            out.push((summary, diagnosis));
-        }
-        out
+        summaries
+            .into_iter()
+            .map(|summary| {
+                let diagnosis = self.retire(&summary);
+                (summary, diagnosis)
+            })
+            .collect()
     }
 }
 
