@@ -79,6 +79,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             format,
             brief,
             output,
+            max_connections,
         } => {
             // With -o the report goes to a file (no colour, no wrapping: not a terminal).
             let mut file = match output {
@@ -107,7 +108,11 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
                 };
                 let mut store = results::Store::new(keep, all.len());
                 let mut sink = |summary, diagnosis, _| store.add(summary, diagnosis);
-                let run = pipeline::diagnose(path, stages, Retention::default(), &mut sink)?;
+                let retention = Retention {
+                    max_live: *max_connections,
+                    ..Retention::default()
+                };
+                let run = pipeline::diagnose(path, stages, retention, &mut sink)?;
                 match run {
                     Ok(outcome) => {
                         failed |= report_damage(&outcome);

@@ -367,6 +367,7 @@ pub fn connections_json(out: &mut impl Write, all: &[(PathBuf, Outcome)]) -> any
         .flat_map(|(capture, (_, o))| {
             o.analyzer
                 .summaries()
+                .into_iter()
                 .map(move |summary| ConnectionRow { capture, summary })
         })
         .collect();

@@ -353,10 +353,9 @@ fn retention_note(out: &mut impl Write, capture: &CaptureSummary) -> anyhow::Res
     if capture.evicted_connections > 0 {
         writeln!(
             out,
-            "note: {} connections were diagnosed before they ended: more than {} were open at once \
-             (the tracked-connection cap); their analysis stops at that point",
+            "note: {} connections were diagnosed before they ended: more were open at once than \
+             the tracked-connection cap (--max-connections); their analysis stops at that point",
             capture.evicted_connections,
-            tcpsleuth_analyze::Retention::default().max_live
         )?;
     }
     if capture.late_frames > 0 {

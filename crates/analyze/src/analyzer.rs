@@ -3,10 +3,9 @@
 
 use std::collections::VecDeque;
 
-use rustc_hash::FxHashMap;
 use tcpsleuth_decode::{Segment, TcpFlags};
 
-use crate::conversation::{flow_index, ConversationTable, Endpoint};
+use crate::conversation::{flow_index, ConversationTable, Endpoint, Key};
 use crate::flags::AnalysisFlags;
 use crate::flow::{Flow, WSCALE_NONE, WSCALE_UNKNOWN};
 use crate::judgement::{self, Correction, Scoreboard};
@@ -80,8 +79,11 @@ pub struct Retention {
     /// Past it a non-SYN frame on those ports starts a new stream (tshark would reuse the old).
     pub remember_ns: i64,
     /// The most connections held with full state at once. Past it the least recently active
-    /// are retired early ("evicted"), with the analysis they had so far.
+    /// are retired early ("evicted"), with the analysis they had so far, down to half of it.
     pub max_live: usize,
+    /// The most retired connections remembered at once; past it the oldest are forgotten
+    /// before [`Retention::remember_ns`].
+    pub max_remembered: usize,
 }
 
 impl Default for Retention {
@@ -89,7 +91,8 @@ impl Default for Retention {
         Retention {
             retire_after_ns: 10_000_000_000,
             remember_ns: 300_000_000_000,
-            max_live: 50_000,
+            max_live: 20_000,
+            max_remembered: 200_000,
         }
     }
 }
@@ -126,10 +129,19 @@ pub struct RetentionStats {
     pub peak_live: usize,
 }
 
-/// What is remembered of a retired connection while its ports are.
-struct Tombstone {
-    senders: [Endpoint; 2],
-    base_seq: [Option<u32>; 2],
+/// What the table holds for an address/port pair.
+struct Slot {
+    stream: u32,
+    state: State,
+}
+
+enum State {
+    Live(Box<Conversation>),
+    /// Retired by a streaming run; kept to tell late frames and port reuse apart.
+    Retired {
+        /// Each flow's base sequence number, if it had one.
+        base_seq: [Option<u32>; 2],
+    },
 }
 
 struct Conversation {
@@ -151,21 +163,19 @@ struct Conversation {
 /// forgets them, so that memory follows the connections alive at once.
 #[derive(Default)]
 pub struct Analyzer {
-    table: ConversationTable,
-    /// Indexed by `tcp.stream`; `None` once retired.
-    conversations: Vec<Option<Box<Conversation>>>,
+    table: ConversationTable<Slot>,
+    next_stream: u32,
+    /// Conversations whose ports a newer one took over: kept for the summaries, or handed out
+    /// at the next [`Analyzer::retire`] by a streaming analyzer.
+    // Boxed as they come out of the table: unboxing would copy each one.
+    #[allow(clippy::vec_box)]
+    replaced: Vec<Box<Conversation>>,
     retention: Option<Retention>,
     live: usize,
-    /// Lowest stream that may still be live (streams below it are all retired).
-    first_live: usize,
-    /// Streams seen closing, in order, waiting to go quiet.
-    closing: VecDeque<u32>,
-    /// Streams whose ports a newer connection took over.
-    replaced: Vec<u32>,
-    /// Retired streams whose ports are still remembered, by stream.
-    tombstones: FxHashMap<u32, Tombstone>,
-    /// (time retired, stream), oldest first, for forgetting tombstones.
-    forget: VecDeque<(i64, u32)>,
+    /// (pair, stream) of connections seen closing, in order, waiting to go quiet.
+    closing: VecDeque<(Key, u32)>,
+    /// (time retired, pair, stream) of the retired connections still remembered, oldest first.
+    remembered: VecDeque<(i64, Key, u32)>,
     stats: RetentionStats,
 }
 
@@ -184,7 +194,7 @@ impl Analyzer {
 
     /// Number of streams created so far (the next `tcp.stream` index).
     pub fn stream_count(&self) -> u32 {
-        u32::try_from(self.conversations.len()).unwrap_or(u32::MAX)
+        self.next_stream
     }
 
     /// Connections held with full state now.
@@ -196,9 +206,10 @@ impl Analyzer {
         self.stats
     }
 
-    fn new_conversation(&mut self, src: Endpoint, dst: Endpoint, time_ns: i64) -> u32 {
-        let stream = self.stream_count();
-        self.conversations.push(Some(Box::new(Conversation {
+    fn new_conversation(&mut self, key: Key, src: Endpoint, dst: Endpoint, time_ns: i64) -> u32 {
+        let stream = self.next_stream;
+        self.next_stream = self.next_stream.saturating_add(1);
+        let conversation = Box::new(Conversation {
             flows: [Flow::default(), Flow::default()],
             mru_syn_time: 0,
             irtt_ns: 0,
@@ -206,31 +217,32 @@ impl Analyzer {
             boards: Default::default(),
             stats: ConnectionStats::new(stream, src, dst, time_ns),
             closing: false,
-        })));
+        });
         self.live += 1;
         self.stats.peak_live = self.stats.peak_live.max(self.live);
-        if let Some(old) = self.table.get(src, dst) {
-            if self.retention.is_some() && self.tombstones.remove(&old).is_none() {
-                self.replaced.push(old);
-            }
+        let slot = Slot {
+            stream,
+            state: State::Live(conversation),
+        };
+        if let Some(Slot {
+            state: State::Live(old),
+            ..
+        }) = self.table.insert(key, slot)
+        {
+            self.live -= 1;
+            self.replaced.push(old);
         }
-        self.table.insert(src, dst, stream);
         stream
-    }
-
-    fn conversation_mut(&mut self, stream: u32) -> Option<&mut Conversation> {
-        self.conversations
-            .get_mut(stream as usize)
-            .and_then(|c| c.as_deref_mut())
     }
 
     /// A TCP header quoted inside an ICMP error: Wireshark looks up or creates the
     /// conversation (consuming a stream index) but analyses nothing (§1, §5.13).
     pub fn icmp_quote(&mut self, seg: &Segment, time_ns: i64) -> u32 {
         let (src, dst) = endpoints(seg);
-        match self.table.get(src, dst) {
-            Some(stream) => stream,
-            None => self.new_conversation(src, dst, time_ns),
+        let key = Key::new(src, dst);
+        match self.table.get(&key) {
+            Some(slot) => slot.stream,
+            None => self.new_conversation(key, src, dst, time_ns),
         }
     }
 
@@ -239,11 +251,12 @@ impl Analyzer {
     /// and the frame counts in the connection's packets and bytes.
     pub fn track_only(&mut self, seg: &Segment, time_ns: i64, frame_len: u32) -> u32 {
         let (src, dst) = endpoints(seg);
+        let key = Key::new(src, dst);
         let fwd_index = flow_index(src, dst);
-        let (stream, _, _) = self.lookup(seg, src, dst, fwd_index, time_ns);
-        match self.conversation_mut(stream) {
-            Some(conv) => conv.stats.count_frame(time_ns, frame_len, fwd_index),
-            None => self.stats.late_frames += 1,
+        let (stream, _, _) = self.lookup(seg, key, src, dst, fwd_index, time_ns);
+        match self.table.get_mut(&key).map(|slot| &mut slot.state) {
+            Some(State::Live(conv)) => conv.stats.count_frame(time_ns, frame_len, fwd_index),
+            _ => self.stats.late_frames += 1,
         }
         stream
     }
@@ -253,31 +266,29 @@ impl Analyzer {
     fn lookup(
         &mut self,
         seg: &Segment,
+        key: Key,
         src: Endpoint,
         dst: Endpoint,
         fwd_index: usize,
         time_ns: i64,
     ) -> (u32, bool, bool) {
         let is_syn_only = seg.flags.0 & (TcpFlags::SYN | TcpFlags::ACK) == TcpFlags::SYN;
-        match self.table.get(src, dst) {
-            Some(stream) => {
-                let base = match self.conversations.get(stream as usize) {
-                    Some(Some(conv)) => {
+        match self.table.get(&key) {
+            Some(slot) => {
+                let base = match &slot.state {
+                    State::Live(conv) => {
                         let fwd = &conv.flows[fwd_index];
                         fwd.base_set.then_some(fwd.base_seq)
                     }
-                    _ => self.tombstones.get(&stream).and_then(|t| {
-                        let flow = usize::from(t.senders[0] != src);
-                        t.base_seq[flow]
-                    }),
+                    State::Retired { base_seq } => base_seq[fwd_index],
                 };
                 if is_syn_only && base.is_some_and(|base| seg.seq != base) {
-                    (self.new_conversation(src, dst, time_ns), true, true)
+                    (self.new_conversation(key, src, dst, time_ns), true, true)
                 } else {
-                    (stream, false, false)
+                    (slot.stream, false, false)
                 }
             }
-            None => (self.new_conversation(src, dst, time_ns), false, true),
+            None => (self.new_conversation(key, src, dst, time_ns), false, true),
         }
     }
 
@@ -289,33 +300,46 @@ impl Analyzer {
         let Some(retention) = self.retention else {
             return;
         };
-        for stream in std::mem::take(&mut self.replaced) {
-            self.retire_one(stream, RetireReason::Replaced, now_ns, &mut out);
+        for conv in self.replaced.drain(..) {
+            out(Retired {
+                summary: conv.stats.summary(),
+                reason: RetireReason::Replaced,
+            });
         }
         for _ in 0..self.closing.len() {
-            let Some(stream) = self.closing.pop_front() else {
+            let Some((key, stream)) = self.closing.pop_front() else {
                 break;
             };
-            let quiet_since = match self.conversations.get(stream as usize) {
-                Some(Some(conv)) => conv.stats.last_ns(),
+            let quiet_since = match self.table.get(&key) {
+                Some(Slot {
+                    stream: s,
+                    state: State::Live(conv),
+                }) if *s == stream => conv.stats.last_ns(),
                 _ => continue,
             };
             if now_ns.saturating_sub(quiet_since) >= retention.retire_after_ns {
-                self.retire_one(stream, RetireReason::Closed, now_ns, &mut out);
+                self.retire_one(key, RetireReason::Closed, now_ns, &mut out);
             } else {
-                self.closing.push_back(stream);
+                self.closing.push_back((key, stream));
             }
         }
         if self.live > retention.max_live {
             self.evict(retention.max_live, now_ns, &mut out);
         }
-        while let Some(&(retired_at, stream)) = self.forget.front() {
-            if now_ns.saturating_sub(retired_at) < retention.remember_ns {
+        while let Some(&(retired_at, key, stream)) = self.remembered.front() {
+            let too_many = self.remembered.len() > retention.max_remembered;
+            if !too_many && now_ns.saturating_sub(retired_at) < retention.remember_ns {
                 break;
             }
-            self.forget.pop_front();
-            if let Some(t) = self.tombstones.remove(&stream) {
-                self.table.remove_if(t.senders[0], t.senders[1], stream);
+            self.remembered.pop_front();
+            if let Some(Slot {
+                stream: s,
+                state: State::Retired { .. },
+            }) = self.table.get(&key)
+            {
+                if *s == stream {
+                    self.table.remove(&key);
+                }
             }
         }
     }
@@ -326,68 +350,56 @@ impl Analyzer {
         self.retention.is_some_and(|r| self.live > r.max_live)
     }
 
-    /// Retires the least recently active connections, down to 90 % of the limit so that the
-    /// scan (over every live connection) runs once per many new connections.
+    /// Retires the least recently active connections, down to half the limit: the scan goes
+    /// over every pair in the table, so it must run only once per many new connections for
+    /// the time to stay linear in a flood.
     fn evict(&mut self, max_live: usize, now_ns: i64, out: &mut impl FnMut(Retired)) {
-        let target = max_live - max_live / 10;
+        let target = max_live / 2;
         let excess = self.live.saturating_sub(target);
         if excess == 0 {
             return;
         }
-        while self
-            .conversations
-            .get(self.first_live)
-            .is_some_and(Option::is_none)
-        {
-            self.first_live += 1;
-        }
-        let mut idle: Vec<(i64, u32)> = self
-            .conversations
+        let mut idle: Vec<(i64, u32, Key)> = self
+            .table
             .iter()
-            .enumerate()
-            .skip(self.first_live)
-            .filter_map(|(stream, c)| {
-                let conv = c.as_deref()?;
-                Some((conv.stats.last_ns(), u32::try_from(stream).ok()?))
+            .filter_map(|(key, slot)| match &slot.state {
+                State::Live(conv) => Some((conv.stats.last_ns(), slot.stream, *key)),
+                State::Retired { .. } => None,
             })
             .collect();
         if excess < idle.len() {
-            idle.select_nth_unstable(excess);
+            idle.select_nth_unstable_by_key(excess, |&(last, stream, _)| (last, stream));
             idle.truncate(excess);
         }
-        idle.sort_unstable_by_key(|&(_, stream)| stream);
-        for (_, stream) in idle {
+        idle.sort_unstable_by_key(|&(_, stream, _)| stream);
+        for (_, _, key) in idle {
             self.stats.evicted += 1;
-            self.retire_one(stream, RetireReason::Evicted, now_ns, out);
+            self.retire_one(key, RetireReason::Evicted, now_ns, out);
         }
     }
 
     fn retire_one(
         &mut self,
-        stream: u32,
+        key: Key,
         reason: RetireReason,
         now_ns: i64,
         out: &mut impl FnMut(Retired),
     ) {
-        let Some(conv) = self
-            .conversations
-            .get_mut(stream as usize)
-            .and_then(Option::take)
-        else {
+        let Some(slot) = self.table.get_mut(&key) else {
+            return;
+        };
+        let State::Live(conv) = &slot.state else {
+            return;
+        };
+        let base = |flow: &Flow| flow.base_set.then_some(flow.base_seq);
+        let tombstone = State::Retired {
+            base_seq: [base(&conv.flows[0]), base(&conv.flows[1])],
+        };
+        let State::Live(conv) = std::mem::replace(&mut slot.state, tombstone) else {
             return;
         };
         self.live -= 1;
-        if reason != RetireReason::Replaced {
-            let base = |flow: &Flow| flow.base_set.then_some(flow.base_seq);
-            self.tombstones.insert(
-                stream,
-                Tombstone {
-                    senders: conv.stats.senders(),
-                    base_seq: [base(&conv.flows[0]), base(&conv.flows[1])],
-                },
-            );
-            self.forget.push_back((now_ns, stream));
-        }
+        self.remembered.push_back((now_ns, key, slot.stream));
         out(Retired {
             summary: conv.stats.summary(),
             reason,
@@ -400,14 +412,24 @@ impl Analyzer {
         if self.retention.is_none() {
             return;
         }
-        for conv in self.conversations.iter_mut().skip(self.first_live) {
-            if let Some(conv) = conv.take() {
-                self.live -= 1;
-                out(Retired {
-                    summary: conv.stats.summary(),
-                    reason: RetireReason::End,
-                });
-            }
+        let table = std::mem::take(&mut self.table);
+        let mut left: Vec<Box<Conversation>> = table
+            .into_values()
+            .filter_map(|slot| match slot.state {
+                State::Live(conv) => Some(conv),
+                State::Retired { .. } => None,
+            })
+            .chain(self.replaced.drain(..))
+            .collect();
+        left.sort_unstable_by_key(|conv| conv.stats.stream());
+        self.live = 0;
+        self.remembered.clear();
+        self.closing.clear();
+        for conv in left {
+            out(Retired {
+                summary: conv.stats.summary(),
+                reason: RetireReason::End,
+            });
         }
     }
 
@@ -420,18 +442,19 @@ impl Analyzer {
         seg: &Segment,
     ) -> PacketAnalysis {
         let (src, dst) = endpoints(seg);
+        let key = Key::new(src, dst);
         let fwd_index = flow_index(src, dst);
         let flags = seg.flags;
         let is_syn_only = flags.0 & (TcpFlags::SYN | TcpFlags::ACK) == TcpFlags::SYN;
         let is_syn_ack =
             flags.0 & (TcpFlags::SYN | TcpFlags::ACK) == (TcpFlags::SYN | TcpFlags::ACK);
 
-        let (stream, mut reused, created) = self.lookup(seg, src, dst, fwd_index, time_ns);
+        let (stream, mut reused, created) = self.lookup(seg, key, src, dst, fwd_index, time_ns);
         let streaming = self.retention.is_some();
-        let Some(conv) = self
-            .conversations
-            .get_mut(stream as usize)
-            .and_then(|c| c.as_deref_mut())
+        let Some(Slot {
+            state: State::Live(conv),
+            ..
+        }) = self.table.get_mut(&key)
         else {
             self.stats.late_frames += 1;
             return PacketAnalysis::retired(stream);
@@ -573,25 +596,24 @@ impl Analyzer {
         conv.stats.set_completeness(conv.completeness);
         if streaming && !conv.closing && conv.stats.closed() {
             conv.closing = true;
-            self.closing.push_back(stream);
+            self.closing.push_back((key, stream));
         }
         analysis
     }
 
-    /// The summary of one connection so far.
-    pub fn summary(&self, stream: u32) -> Option<ConnectionSummary> {
-        self.conversations
-            .get(stream as usize)
-            .and_then(|c| c.as_deref())
-            .map(|c| c.stats.summary())
-    }
-
     /// Summaries of every connection held (every one seen, unless retired), in stream order.
-    pub fn summaries(&self) -> impl Iterator<Item = ConnectionSummary> + '_ {
-        self.conversations
-            .iter()
-            .filter_map(|c| c.as_deref())
-            .map(|c| c.stats.summary())
+    pub fn summaries(&self) -> Vec<ConnectionSummary> {
+        let mut all: Vec<&Conversation> = self
+            .table
+            .values()
+            .filter_map(|slot| match &slot.state {
+                State::Live(conv) => Some(&**conv),
+                State::Retired { .. } => None,
+            })
+            .chain(self.replaced.iter().map(|conv| &**conv))
+            .collect();
+        all.sort_unstable_by_key(|conv| conv.stats.stream());
+        all.into_iter().map(|conv| conv.stats.summary()).collect()
     }
 }
 

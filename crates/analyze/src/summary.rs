@@ -167,14 +167,13 @@ impl ConnectionStats {
             || self.dir.iter().any(|d| d.first_rst.is_some())
     }
 
+    pub(crate) fn stream(&self) -> u32 {
+        self.stream
+    }
+
     /// Time of the latest frame.
     pub(crate) fn last_ns(&self) -> i64 {
         self.end_ns
-    }
-
-    /// The sender of flow 0 and of flow 1.
-    pub(crate) fn senders(&self) -> [Endpoint; 2] {
-        self.senders
     }
 
     /// Counts a frame in this connection's volumes and time span.

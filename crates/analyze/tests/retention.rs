@@ -173,7 +173,7 @@ fn past_the_cap_the_least_recently_active_connections_are_evicted() {
         assert!(run.analyzer.live_connections() <= 101, "bounded by the cap");
     }
     let stats = run.analyzer.retention_stats();
-    assert!(stats.evicted >= 890, "{stats:?}");
+    assert!(stats.evicted >= 900, "{stats:?}");
     assert!(stats.peak_live <= 101, "{stats:?}");
     assert!(run
         .retired
@@ -213,5 +213,5 @@ fn a_plain_analyzer_retires_nothing() {
     analyzer.retire(3600 * SEC, |_| retired += 1);
     analyzer.finish(|_| retired += 1);
     assert_eq!(retired, 0);
-    assert_eq!(analyzer.summaries().count(), 1);
+    assert_eq!(analyzer.summaries().len(), 1);
 }

@@ -12,6 +12,7 @@ mod finding;
 mod rules;
 mod vantage;
 
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use tcpsleuth_analyze::{ConnectionSummary, Endpoint, PacketAnalysis};
 use tcpsleuth_decode::Segment;
@@ -43,22 +44,9 @@ impl ConnectionDiagnosis {
 /// Streaming diagnosis of one capture.
 #[derive(Default)]
 pub struct Diagnoser {
-    /// Indexed by `tcp.stream`: the evidence of connections still held.
-    slots: Vec<Slot>,
-    /// Connections whose evidence is held.
-    live: usize,
+    /// The evidence of the connections still held, by `tcp.stream`.
+    live: FxHashMap<u32, Box<Evidence>>,
     capture_start_ns: Option<i64>,
-}
-
-/// One stream's place in the diagnoser.
-#[derive(Default)]
-enum Slot {
-    /// No analysed frame yet (or only ICMP quotes).
-    #[default]
-    Unseen,
-    Live(Box<Evidence>),
-    /// Diagnosed; later frames are ignored.
-    Retired,
 }
 
 impl Diagnoser {
@@ -71,48 +59,31 @@ impl Diagnoser {
         self.capture_start_ns.get_or_insert(time_ns);
     }
 
-    /// Adds one analysed TCP frame.
+    /// Adds one analysed TCP frame. Frames of retired connections change nothing.
     pub fn observe(&mut self, frame: u64, time_ns: i64, seg: &Segment, analysis: &PacketAnalysis) {
         self.capture_started(time_ns);
         if analysis.retired {
             return;
         }
         let stream = analysis.stream;
-        let index = stream as usize;
-        if self.slots.len() <= index {
-            self.slots.resize_with(index + 1, Slot::default);
-        }
-        let Some(slot) = self.slots.get_mut(index) else {
-            return;
-        };
-        if matches!(slot, Slot::Unseen) {
-            *slot = Slot::Live(Box::new(Evidence::new(stream, seg, (frame, time_ns))));
-            self.live += 1;
-        }
-        if let Slot::Live(ev) = slot {
-            ev.observe(frame, time_ns, seg, analysis);
-        }
+        self.live
+            .entry(stream)
+            .or_insert_with(|| Box::new(Evidence::new(stream, seg, (frame, time_ns))))
+            .observe(frame, time_ns, seg, analysis);
     }
 
     /// Connections whose evidence is held.
     pub fn live_connections(&self) -> usize {
-        self.live
+        self.live.len()
     }
 
     /// Diagnoses a connection whose analysis is over (`summary` is the analyzer's final one)
-    /// and frees its evidence; frames seen later on its stream are ignored.
+    /// and frees its evidence.
     pub fn retire(&mut self, summary: &ConnectionSummary) -> ConnectionDiagnosis {
         let start = self.capture_start_ns.unwrap_or_default();
-        let slot = match self.slots.get_mut(summary.stream as usize) {
-            Some(slot) => std::mem::replace(slot, Slot::Retired),
-            None => Slot::Unseen,
-        };
-        match slot {
-            Slot::Live(ev) => {
-                self.live -= 1;
-                diagnose(&ev, summary, start)
-            }
-            Slot::Unseen | Slot::Retired => ConnectionDiagnosis {
+        match self.live.remove(&summary.stream) {
+            Some(ev) => diagnose(&ev, summary, start),
+            None => ConnectionDiagnosis {
                 stream: summary.stream,
                 vantage: Vantage {
                     point: VantagePoint::Unknown,

@@ -110,7 +110,7 @@ impl Trace {
     }
 
     fn finish(self) -> ConnectionDiagnosis {
-        let summaries: Vec<_> = self.analyzer.summaries().collect();
+        let summaries: Vec<_> = self.analyzer.summaries();
         let mut all = self.diagnoser.finish(summaries);
         assert_eq!(all.len(), 1);
         all.remove(0).1
