@@ -6,6 +6,11 @@
 use std::io::{BufWriter, Read, Write};
 use std::process::{Command, Stdio};
 
+/// How much two runs' peaks may differ without memory growing with the input: the batches
+/// passed between the pipeline's threads (up to about 12 MiB) fill more or less depending on
+/// which thread runs ahead.
+const IN_FLIGHT_KIB: u64 = 16 * 1024;
+
 /// Microseconds between generated frames.
 const FRAME_GAP_US: u64 = 10;
 
@@ -195,7 +200,7 @@ fn a_syn_flood_of_a_million_connections_stays_within_the_cap() {
     assert!(big_rss < 256 * 1024, "peak RSS {big_rss} KiB");
     // Flat: four times the connections, not four times the memory.
     assert!(
-        big_rss < small_rss + small_rss / 4,
+        big_rss < small_rss + IN_FLIGHT_KIB,
         "250 k: {small_rss} KiB, 1 M: {big_rss} KiB"
     );
 }
@@ -281,7 +286,7 @@ fn one_connection_of_ten_million_segments_with_holes_that_never_fill() {
         "{small}"
     );
     assert!(
-        big_rss < small_rss + small_rss / 4,
+        big_rss < small_rss + IN_FLIGHT_KIB,
         "1 M segments: {small_rss} KiB, 10 M: {big_rss} KiB"
     );
     assert!(big_rss < 128 * 1024, "peak RSS {big_rss} KiB");

@@ -172,8 +172,9 @@ pub struct Analyzer {
     replaced: Vec<Box<Conversation>>,
     retention: Option<Retention>,
     live: usize,
-    /// (pair, stream) of connections seen closing, in order, waiting to go quiet.
-    closing: VecDeque<(Key, u32)>,
+    /// (time last looked at, pair, stream) of connections seen closing, about oldest first,
+    /// waiting to go quiet.
+    closing: VecDeque<(i64, Key, u32)>,
     /// (time retired, pair, stream) of the retired connections still remembered, oldest first.
     remembered: VecDeque<(i64, Key, u32)>,
     stats: RetentionStats,
@@ -306,10 +307,16 @@ impl Analyzer {
                 reason: RetireReason::Replaced,
             });
         }
+        // Only the entries looked at long enough ago can be quiet by now: the scan stops at
+        // the first younger one, so each call costs what it retires, not what is waiting.
         for _ in 0..self.closing.len() {
-            let Some((key, stream)) = self.closing.pop_front() else {
+            let Some(&(looked_at, key, stream)) = self.closing.front() else {
                 break;
             };
+            if now_ns.saturating_sub(looked_at) < retention.retire_after_ns {
+                break;
+            }
+            self.closing.pop_front();
             let quiet_since = match self.table.get(&key) {
                 Some(Slot {
                     stream: s,
@@ -320,7 +327,8 @@ impl Analyzer {
             if now_ns.saturating_sub(quiet_since) >= retention.retire_after_ns {
                 self.retire_one(key, RetireReason::Closed, now_ns, &mut out);
             } else {
-                self.closing.push_back((key, stream));
+                // Active since it closed: look again once it may have gone quiet.
+                self.closing.push_back((quiet_since, key, stream));
             }
         }
         if self.live > retention.max_live {
@@ -596,7 +604,7 @@ impl Analyzer {
         conv.stats.set_completeness(conv.completeness);
         if streaming && !conv.closing && conv.stats.closed() {
             conv.closing = true;
-            self.closing.push_back((key, stream));
+            self.closing.push_back((time_ns, key, stream));
         }
         analysis
     }

@@ -6,7 +6,9 @@
 use std::collections::VecDeque;
 
 use tcpsleuth_analyze::seq::{gt, le, lt};
-use tcpsleuth_analyze::{AnalysisFlags, Correction, Endpoint, PacketAnalysis};
+use tcpsleuth_analyze::{AnalysisFlags, Correction, Endpoint};
+
+use crate::Observation;
 use tcpsleuth_decode::Segment;
 
 /// Frames kept per evidence list; past this only the count and the last frame are kept.
@@ -572,7 +574,7 @@ impl Evidence {
     }
 
     /// Adds one analysed TCP frame of this connection.
-    pub fn observe(&mut self, frame: u64, time_ns: i64, seg: &Segment, pa: &PacketAnalysis) {
+    pub fn observe(&mut self, frame: u64, time_ns: i64, seg: &Segment, pa: &Observation) {
         let at = (frame, time_ns);
         let src = Endpoint {
             ip: seg.src,
@@ -841,7 +843,7 @@ impl Evidence {
         me: usize,
         peer: usize,
         seg: &Segment,
-        pa: &PacketAnalysis,
+        pa: &Observation,
         at: At,
     ) {
         let peer_rel_ack = self.sides[peer].last_rel_ack;
@@ -920,7 +922,7 @@ impl Evidence {
     }
 
     /// An ACK from `me` about `peer`'s data.
-    fn observe_ack(&mut self, me: usize, peer: usize, seg: &Segment, pa: &PacketAnalysis, at: At) {
+    fn observe_ack(&mut self, me: usize, peer: usize, seg: &Segment, pa: &Observation, at: At) {
         let ack = seg.ack;
         let sack = seg.options.sack.as_slice();
         {

@@ -14,7 +14,7 @@ mod vantage;
 
 use rustc_hash::FxHashMap;
 use serde::Serialize;
-use tcpsleuth_analyze::{ConnectionSummary, Endpoint, PacketAnalysis};
+use tcpsleuth_analyze::{AnalysisFlags, ConnectionSummary, Correction, Endpoint, PacketAnalysis};
 use tcpsleuth_decode::Segment;
 
 pub use advice::AppOutcome;
@@ -41,6 +41,35 @@ impl ConnectionDiagnosis {
     }
 }
 
+/// What the diagnosis reads of a frame's [`PacketAnalysis`]: a third of its size, for
+/// passing frames between threads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Observation {
+    pub stream: u32,
+    pub flags: AnalysisFlags,
+    pub corrected: Option<Correction>,
+    pub rel_seq: u32,
+    pub rel_ack: u32,
+    pub window: u64,
+    pub bytes_in_flight: Option<u32>,
+    pub retired: bool,
+}
+
+impl From<&PacketAnalysis> for Observation {
+    fn from(a: &PacketAnalysis) -> Observation {
+        Observation {
+            stream: a.stream,
+            flags: a.flags,
+            corrected: a.corrected,
+            rel_seq: a.rel_seq,
+            rel_ack: a.rel_ack,
+            window: a.window,
+            bytes_in_flight: a.bytes_in_flight,
+            retired: a.retired,
+        }
+    }
+}
+
 /// Streaming diagnosis of one capture.
 #[derive(Default)]
 pub struct Diagnoser {
@@ -61,6 +90,17 @@ impl Diagnoser {
 
     /// Adds one analysed TCP frame. Frames of retired connections change nothing.
     pub fn observe(&mut self, frame: u64, time_ns: i64, seg: &Segment, analysis: &PacketAnalysis) {
+        self.observe_compact(frame, time_ns, seg, &Observation::from(analysis));
+    }
+
+    /// Same, with only what the diagnosis reads of the analysis.
+    pub fn observe_compact(
+        &mut self,
+        frame: u64,
+        time_ns: i64,
+        seg: &Segment,
+        analysis: &Observation,
+    ) {
         self.capture_started(time_ns);
         if analysis.retired {
             return;
