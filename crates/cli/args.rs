@@ -71,6 +71,42 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = ConnectionsFormat::Table)]
         format: ConnectionsFormat,
     },
+    /// This host's TCP sockets (Linux, netlink sock_diag) with their processes, and what is wrong
+    #[command(after_help = SOCKETS_HELP)]
+    Sockets {
+        /// Only the sockets this process holds
+        #[arg(long, value_name = "PID")]
+        pid: Option<u32>,
+        /// Only the sockets with this local or peer port
+        #[arg(long, value_name = "N")]
+        port: Option<u16>,
+        /// Look again every SECONDS, comparing with the previous look (until Ctrl-C or --count)
+        #[arg(long, value_name = "SECONDS")]
+        watch: Option<f64>,
+        /// With --watch: stop after this many looks
+        #[arg(long, value_name = "N", requires = "watch")]
+        count: Option<u64>,
+        /// The rate buffers should allow one connection, for the bandwidth-delay advice
+        #[arg(long, value_name = "MBIT/S", default_value_t = 1000)]
+        rate: u64,
+        #[arg(long, value_enum, default_value_t = HostFormat::Text)]
+        format: HostFormat,
+        /// Also list sockets with nothing to say (listening, idle, TIME-WAIT)
+        #[arg(long, short = 'a')]
+        all: bool,
+    },
+    /// Audit this host's TCP settings and NIC offloads, with the commands that fix them
+    #[command(after_help = HOST_HELP)]
+    Host {
+        /// The rate one connection should reach, to size the buffers
+        #[arg(long, value_name = "MBIT/S", default_value_t = 1000)]
+        rate: u64,
+        /// The round-trip time to size the buffers for
+        #[arg(long, value_name = "MS", default_value_t = 50)]
+        rtt: u64,
+        #[arg(long, value_enum, default_value_t = HostFormat::Text)]
+        format: HostFormat,
+    },
     /// Print a shell completion script for tcpsleuth to standard output
     #[command(after_help = COMPLETIONS_HELP)]
     Completions {
@@ -87,6 +123,30 @@ Examples:
   tcpsleuth completions bash > ~/.local/share/bash-completion/completions/tcpsleuth
   tcpsleuth completions zsh > \"${fpath[1]}/_tcpsleuth\"
   tcpsleuth completions fish > ~/.config/fish/completions/tcpsleuth.fish";
+
+const SOCKETS_HELP: &str = "\
+Examples:
+  tcpsleuth sockets                       problem sockets and what is wrong with them
+  tcpsleuth sockets --port 5432 --all     every socket to or from port 5432
+  tcpsleuth sockets --pid 1234 --watch 2  one process's sockets, every 2 s: is Recv-Q growing?
+  sudo ip netns exec NS tcpsleuth sockets the sockets of another network namespace
+
+Run as root to see the sockets' processes. See docs/live.md.";
+
+const HOST_HELP: &str = "\
+Examples:
+  tcpsleuth host                        settings and offloads, what they cost, how to fix them
+  tcpsleuth host --rate 10000 --rtt 80  size the buffers for 10 Gbit/s at 80 ms
+
+See docs/live.md.";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HostFormat {
+    /// For people
+    Text,
+    /// One JSON document (one per look with --watch, one per line)
+    Json,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorWhen {
@@ -123,10 +183,12 @@ pub enum AnalyzeFormat {
 }
 
 /// The subcommand names; anything else in first position is a capture for `analyze`.
-pub const SUBCOMMANDS: [&str; 6] = [
+pub const SUBCOMMANDS: [&str; 8] = [
     "analyze",
     "packets",
     "connections",
+    "sockets",
+    "host",
     "completions",
     "man",
     "help",

@@ -6,10 +6,12 @@
 //! printed), 2 usage error.
 
 mod args;
+mod host;
 mod output;
 mod pipeline;
 mod report;
 mod series;
+mod sockets;
 
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
@@ -161,6 +163,42 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
                 ConnectionsFormat::Json => output::connections_json(&mut out, &all)?,
                 ConnectionsFormat::Table => output::connections_table(&mut out, &all)?,
             }
+        }
+        Command::Sockets {
+            pid,
+            port,
+            watch,
+            count,
+            rate,
+            format,
+            all,
+        } => {
+            let watch = match watch {
+                Some(s) if !(s.is_finite() && *s > 0.0) => {
+                    anyhow::bail!("--watch takes a positive number of seconds, not {s}")
+                }
+                Some(s) => Some(std::time::Duration::from_secs_f64(*s)),
+                None => None,
+            };
+            let opts = sockets::SocketsOptions {
+                filter: tcpsleuth_host::sockets::Filter {
+                    pid: *pid,
+                    port: *port,
+                },
+                watch,
+                count: *count,
+                rate_bps: rate.saturating_mul(1_000_000),
+                format: *format,
+                all: *all,
+            };
+            sockets::sockets(&mut out, &opts)?;
+        }
+        Command::Host { rate, rtt, format } => {
+            let target = tcpsleuth_host::audit::Target {
+                rate_bps: rate.saturating_mul(1_000_000),
+                rtt_ms: *rtt,
+            };
+            host::host(&mut out, target, *format)?;
         }
         Command::Completions { shell } => {
             // clap_complete panics when a write fails: render to memory, so that a closed
