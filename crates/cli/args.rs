@@ -71,6 +71,31 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = ConnectionsFormat::Table)]
         format: ConnectionsFormat,
     },
+    /// Capture on an interface (libpcap) and diagnose as packets arrive; the report at the end
+    #[command(after_help = LIVE_HELP)]
+    Live {
+        /// The interface to capture on (as `ip link` names it; `any` for all)
+        #[arg(short = 'i', long, value_name = "IFACE")]
+        interface: String,
+        /// A BPF capture filter, as tcpdump takes it ("tcp port 443")
+        #[arg(short = 'f', long, value_name = "BPF")]
+        filter: Option<String>,
+        /// Stop after this many seconds (default: at Ctrl-C)
+        #[arg(long, value_name = "SECONDS")]
+        duration: Option<f64>,
+        /// Also write the raw packets to FILE (pcapng), for later analysis
+        #[arg(short = 'w', long, value_name = "FILE.pcapng")]
+        write: Option<PathBuf>,
+        /// Print a one-line status on stderr this often
+        #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
+        status_every: f64,
+        /// Report a zero window once it has lasted this long
+        #[arg(long, value_name = "SECONDS", default_value_t = 2.0)]
+        stall_after: f64,
+        /// The format of the final report
+        #[arg(long, value_enum, default_value_t = AnalyzeFormat::Text)]
+        format: AnalyzeFormat,
+    },
     /// This host's TCP sockets (Linux, netlink sock_diag) with their processes, and what is wrong
     #[command(after_help = SOCKETS_HELP)]
     Sockets {
@@ -133,6 +158,15 @@ Examples:
 
 Run as root to see the sockets' processes. See docs/live.md.";
 
+const LIVE_HELP: &str = "\
+Examples:
+  sudo tcpsleuth live -i eth0 -f 'tcp port 443'          findings as they happen, the report at Ctrl-C
+  sudo tcpsleuth live -i eth0 --duration 60 -w x.pcapng   one minute, keeping the packets
+  tcpsleuth analyze x.pcapng                              the same packets again, offline
+
+Findings are printed as soon as they are certain: a RST's cause when it arrives, a zero window
+once it has lasted --stall-after, a retransmission stall as it repeats. See docs/live.md.";
+
 const HOST_HELP: &str = "\
 Examples:
   tcpsleuth host                        settings and offloads, what they cost, how to fix them
@@ -183,10 +217,11 @@ pub enum AnalyzeFormat {
 }
 
 /// The subcommand names; anything else in first position is a capture for `analyze`.
-pub const SUBCOMMANDS: [&str; 8] = [
+pub const SUBCOMMANDS: [&str; 9] = [
     "analyze",
     "packets",
     "connections",
+    "live",
     "sockets",
     "host",
     "completions",

@@ -7,6 +7,7 @@
 
 mod args;
 mod host;
+mod live;
 mod output;
 mod pipeline;
 mod report;
@@ -163,6 +164,42 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
                 ConnectionsFormat::Json => output::connections_json(&mut out, &all)?,
                 ConnectionsFormat::Table => output::connections_table(&mut out, &all)?,
             }
+        }
+        Command::Live {
+            interface,
+            filter,
+            duration,
+            write,
+            status_every,
+            stall_after,
+            format,
+        } => {
+            let seconds = |name: &str, s: f64| {
+                if s.is_finite() && s > 0.0 {
+                    Ok(std::time::Duration::from_secs_f64(s))
+                } else {
+                    Err(anyhow::anyhow!(
+                        "{name} takes a positive number of seconds, not {s}"
+                    ))
+                }
+            };
+            let opts = live::LiveOptions {
+                interface: interface.clone(),
+                filter: filter.clone(),
+                duration: duration.map(|d| seconds("--duration", d)).transpose()?,
+                write: write.clone(),
+                status_every: seconds("--status-every", *status_every)?,
+                stall_after: seconds("--stall-after", *stall_after)?,
+                format: *format,
+                text: report::TextOptions {
+                    brief: false,
+                    verbose: cli.verbose,
+                    color: output::use_color(cli.color),
+                    width: output::wrap_width(),
+                },
+                quiet: cli.quiet,
+            };
+            failed |= live::live(&mut out, &opts)?;
         }
         Command::Sockets {
             pid,

@@ -237,3 +237,80 @@ pub fn run(
         damage,
     }))
 }
+
+/// The same stages over frames pushed one at a time, for a live capture: between two frames
+/// the caller may ask the diagnoser about a connection (`Diagnoser::diagnose_so_far`).
+pub struct Incremental {
+    pub analyzer: Analyzer,
+    pub diagnoser: Diagnoser,
+    pub counts: Counts,
+}
+
+/// A TCP segment `Incremental::push` analysed.
+pub struct Pushed {
+    pub stream: u32,
+    pub segment: Segment,
+    pub analysis: PacketAnalysis,
+}
+
+impl Incremental {
+    pub fn new() -> Incremental {
+        Incremental {
+            analyzer: Analyzer::new(),
+            diagnoser: Diagnoser::new(),
+            counts: Counts::default(),
+        }
+    }
+
+    pub fn push(&mut self, frame: &Frame<'_>) -> Option<Pushed> {
+        self.counts.frames += 1;
+        self.diagnoser.capture_started(frame.timestamp_ns);
+        if self.counts.frames % RETIRE_EVERY_FRAMES == 0 {
+            let analyzer = &self.analyzer;
+            self.diagnoser
+                .retire_idle(frame.timestamp_ns, |stream| analyzer.summary(stream));
+        }
+        match decode(frame.link_type.0, frame.data, frame.original_len) {
+            Decoded::Tcp(segment) => {
+                self.counts.tcp += 1;
+                let analysis = self.analyzer.analyze(
+                    frame.number,
+                    frame.timestamp_ns,
+                    frame.original_len,
+                    &segment,
+                );
+                self.diagnoser
+                    .observe(frame.number, frame.timestamp_ns, &segment, &analysis);
+                return Some(Pushed {
+                    stream: analysis.stream,
+                    segment,
+                    analysis,
+                });
+            }
+            Decoded::TcpUnanalysed(segment) => {
+                self.counts.tcp += 1;
+                self.counts.malformed += 1;
+                self.analyzer
+                    .track_only(&segment, frame.timestamp_ns, frame.original_len);
+            }
+            Decoded::IcmpQuotedTcp(segment) => {
+                self.counts.icmp_quotes += 1;
+                self.analyzer.icmp_quote(&segment, frame.timestamp_ns);
+            }
+            Decoded::Fragment => self.counts.fragments += 1,
+            Decoded::NotTcp => self.counts.not_tcp += 1,
+            Decoded::Malformed(_) => self.counts.malformed += 1,
+        }
+        None
+    }
+
+    pub fn finish(self) -> Outcome {
+        Outcome {
+            analyzer: self.analyzer,
+            diagnoser: Some(self.diagnoser),
+            recorder: None,
+            counts: self.counts,
+            damage: None,
+        }
+    }
+}

@@ -176,10 +176,11 @@ impl Drop for Pair {
 }
 
 /// A server on PORT that accepts one connection and then, by MODE: `never` reads, `slow` reads
-/// 16 KiB every 100 ms, `fast` reads as fast as it can. RCVBUF (bytes, 0 = the default) keeps the window small. Exits by itself
+/// 16 KiB every 100 ms, `fast` reads as fast as it can, `abort` reads once, waits 0.5 s and
+/// aborts the connection (SO_LINGER {1, 0}: a RST). RCVBUF (bytes, 0 = the default) keeps the window small. Exits by itself
 /// after 60 s, should the test not kill it.
 pub const SERVER: &str = r#"
-import socket, sys, time
+import socket, struct, sys, time
 port, mode, rcvbuf = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -188,6 +189,12 @@ if rcvbuf:
 s.bind(("0.0.0.0", port))
 s.listen(1)
 c, _ = s.accept()
+if mode == "abort":
+    c.recv(1000)
+    time.sleep(0.5)
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    c.close()
+    time.sleep(60)
 end = time.time() + 60
 while time.time() < end:
     if mode in ("slow", "fast"):

@@ -150,6 +150,17 @@ impl Diagnoser {
         }
     }
 
+    /// Runs the rules on one connection's evidence so far, keeping it: a live capture reports a
+    /// connection's findings as soon as they are certain (its RST has arrived, its zero window
+    /// has lasted) instead of at the end. None for a stream never analysed.
+    pub fn diagnose_so_far(&self, summary: &ConnectionSummary) -> Option<ConnectionDiagnosis> {
+        let start = self.capture_start_ns.unwrap_or_default();
+        match self.evidence(summary.stream) {
+            Some(ev) => Some(diagnose(ev, summary, start)),
+            None => self.retired.get(&summary.stream).cloned(),
+        }
+    }
+
     /// Runs the rules on every connection still held, and returns all diagnoses. `summaries`
     /// are the analyzer's (final) summaries, in any order.
     pub fn finish(

@@ -1,0 +1,425 @@
+//! `tcpsleuth live`: capture with libpcap and diagnose as the packets arrive.
+//!
+//! The frames go through the same stages as a capture file (`pipeline::Incremental`). A
+//! connection's findings are printed as soon as they are certain, which here means: when one of
+//! its RSTs arrives, when one side's zero window has lasted `--stall-after`, and when it has
+//! retransmitted three times more (at most once a second); the diagnosis then run is the same
+//! one the final report runs, on the evidence so far (`Diagnoser::diagnose_so_far`), and each
+//! finding is printed once per connection. The full report comes at the end of `--duration` or
+//! on Ctrl-C.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{anyhow, Context};
+use pcap_parser::{
+    EnhancedPacketBlock, InterfaceDescriptionBlock, Linktype, SectionHeaderBlock, ToVec,
+};
+use tcpsleuth_capture::{Frame, LinkType};
+use tcpsleuth_diagnose::{Actor, FindingId};
+
+use crate::args::AnalyzeFormat;
+use crate::pipeline::{Incremental, Pushed};
+use crate::report::{self, Diagnosed, TextOptions};
+
+pub struct LiveOptions {
+    pub interface: String,
+    pub filter: Option<String>,
+    pub duration: Option<Duration>,
+    pub write: Option<PathBuf>,
+    pub status_every: Duration,
+    pub stall_after: Duration,
+    pub format: AnalyzeFormat,
+    pub text: TextOptions,
+    pub quiet: bool,
+}
+
+/// Bytes kept of each packet: whole packets, so that --write keeps everything.
+const SNAPLEN: i32 = 262_144;
+/// libpcap's read timeout (for platforms that honour it; the capture is non-blocking anyway).
+const POLL_MS: i32 = 100;
+/// The pause when no packet is waiting: the latency a quiet interface adds, 100 wake-ups a
+/// second at most.
+const IDLE_PAUSE: Duration = Duration::from_millis(10);
+/// Retransmissions of one connection between two looks at its diagnosis.
+const RETRANSMISSIONS_PER_LOOK: u32 = 3;
+/// Kernel drops lower every confidence of the report by this factor: a missing packet can hide
+/// or fake evidence.
+const DROP_CONFIDENCE_FACTOR: f64 = 0.8;
+
+/// Writes the raw packets as pcapng, as they arrive.
+struct PcapngWriter {
+    file: BufWriter<File>,
+    path: PathBuf,
+}
+
+impl PcapngWriter {
+    fn create(path: &Path, linktype: i32) -> anyhow::Result<PcapngWriter> {
+        let file = File::create(path)
+            .with_context(|| format!("{}: cannot write the capture", path.display()))?;
+        let mut w = PcapngWriter {
+            file: BufWriter::new(file),
+            path: path.to_owned(),
+        };
+        let mut shb = SectionHeaderBlock {
+            block_type: 0,
+            block_len1: 0,
+            bom: 0,
+            major_version: 1,
+            minor_version: 0,
+            section_len: -1,
+            options: Vec::new(),
+            block_len2: 0,
+        };
+        let mut idb = InterfaceDescriptionBlock {
+            block_type: 0,
+            block_len1: 0,
+            linktype: Linktype(linktype),
+            reserved: 0,
+            snaplen: SNAPLEN as u32,
+            options: Vec::new(),
+            block_len2: 0,
+            // Nanoseconds, as libpcap is asked for.
+            if_tsresol: 9,
+            if_tsoffset: 0,
+        };
+        w.block(shb.to_vec())?;
+        w.block(idb.to_vec())?;
+        Ok(w)
+    }
+
+    fn block<E: std::fmt::Debug>(&mut self, bytes: Result<Vec<u8>, E>) -> anyhow::Result<()> {
+        let bytes = bytes.map_err(|e| anyhow!("{}: pcapng block: {e:?}", self.path.display()))?;
+        self.file
+            .write_all(&bytes)
+            .with_context(|| format!("{}: cannot write the capture", self.path.display()))
+    }
+
+    fn packet(&mut self, timestamp_ns: i64, data: &[u8], original_len: u32) -> anyhow::Result<()> {
+        let ts = u64::try_from(timestamp_ns).unwrap_or(0);
+        let mut epb = EnhancedPacketBlock {
+            block_type: 0,
+            block_len1: 0,
+            if_id: 0,
+            ts_high: (ts >> 32) as u32,
+            ts_low: ts as u32,
+            caplen: data.len() as u32,
+            origlen: original_len,
+            data,
+            options: Vec::new(),
+            block_len2: 0,
+        };
+        self.block(epb.to_vec())
+    }
+}
+
+/// What the loop remembers to decide when to look at a connection's diagnosis.
+#[derive(Default)]
+struct Triggers {
+    /// (stream, sender ip, sender port) → time its zero window began.
+    zero_since: HashMap<(u32, std::net::IpAddr, u16), i64>,
+    /// When to look again at a zero window that has lasted: once every `--stall-after`, as
+    /// long as it stays closed (the rules may want more probes before they are sure).
+    zero_next_look: HashMap<(u32, std::net::IpAddr, u16), i64>,
+    retransmissions: HashMap<u32, u32>,
+    last_look_ns: HashMap<u32, i64>,
+    printed: HashMap<u32, HashSet<(FindingId, Actor)>>,
+    /// Findings printed as they came.
+    announced: usize,
+}
+
+pub fn live(out: &mut impl Write, opts: &LiveOptions) -> anyhow::Result<bool> {
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst))
+            .context("cannot catch Ctrl-C")?;
+    }
+    let mut capture = pcap::Capture::from_device(opts.interface.as_str())
+        .and_then(|c| {
+            c.snaplen(SNAPLEN)
+                .promisc(true)
+                .immediate_mode(true)
+                .timeout(POLL_MS)
+                .precision(pcap::Precision::Nano)
+                .buffer_size(16 << 20)
+                .open()
+        })
+        // Non-blocking: on Linux a blocking read in immediate mode waits for the next packet
+        // however long, and with a quiet interface --duration and Ctrl-C would never be seen.
+        .and_then(|c| c.setnonblock())
+        .map_err(|e| {
+            anyhow!(
+                "cannot capture on {}: {e} (capturing needs root or CAP_NET_RAW)",
+                opts.interface
+            )
+        })?;
+    if let Some(filter) = &opts.filter {
+        capture
+            .filter(filter, true)
+            .map_err(|e| anyhow!("the filter {filter:?}: {e}"))?;
+    }
+    let linktype = capture.get_datalink().0;
+    let mut writer = match &opts.write {
+        Some(path) => Some(PcapngWriter::create(path, linktype)?),
+        None => None,
+    };
+    if !opts.quiet {
+        eprintln!(
+            "tcpsleuth: capturing on {}{}{}; Ctrl-C for the report",
+            opts.interface,
+            opts.filter
+                .as_ref()
+                .map(|f| format!(" ({f})"))
+                .unwrap_or_default(),
+            opts.duration
+                .map(|d| format!(" for {} s", d.as_secs_f64()))
+                .unwrap_or_default()
+        );
+    }
+
+    let started = Instant::now();
+    let start_ns = now_ns();
+    let mut pipeline = Incremental::new();
+    let mut triggers = Triggers::default();
+    let mut next_status = started + opts.status_every;
+    let mut number = 0u64;
+    let mut failure = None;
+    // Bounded by --duration or Ctrl-C, which the user chose; each turn waits at most IDLE_PAUSE.
+    loop {
+        if stop.load(Ordering::SeqCst) || opts.duration.is_some_and(|d| started.elapsed() >= d) {
+            break;
+        }
+        match capture.next_packet() {
+            Ok(packet) => {
+                number += 1;
+                let ts = &packet.header.ts;
+                // With nanosecond precision libpcap puts nanoseconds in tv_usec. The fields
+                // are 32-bit on some targets, hence the conversions.
+                #[allow(clippy::useless_conversion)]
+                let timestamp_ns = i64::from(ts.tv_sec) * 1_000_000_000 + i64::from(ts.tv_usec);
+                if let Some(w) = writer.as_mut() {
+                    w.packet(timestamp_ns, packet.data, packet.header.len)?;
+                }
+                let frame = Frame {
+                    number,
+                    timestamp_ns,
+                    link_type: LinkType(linktype as u32),
+                    original_len: packet.header.len,
+                    data: packet.data,
+                    offset: 0,
+                    interface: 0,
+                    comment: None,
+                };
+                if let Some(pushed) = pipeline.push(&frame) {
+                    on_segment(
+                        out,
+                        &pipeline,
+                        &mut triggers,
+                        &pushed,
+                        timestamp_ns,
+                        start_ns,
+                    )?;
+                }
+            }
+            Err(pcap::Error::TimeoutExpired) => std::thread::sleep(IDLE_PAUSE),
+            Err(e) => {
+                // The interface went away, say: what was captured is still reported.
+                failure = Some(format!("capture on {} stopped: {e}", opts.interface));
+                break;
+            }
+        }
+        let now = now_ns();
+        stalled_windows(
+            out,
+            &pipeline,
+            &mut triggers,
+            now,
+            start_ns,
+            opts.stall_after,
+        )?;
+        if Instant::now() >= next_status {
+            next_status += opts.status_every;
+            if let Some(w) = writer.as_mut() {
+                w.file.flush()?;
+            }
+            if !opts.quiet {
+                let stats = capture.stats().ok();
+                eprintln!(
+                    "tcpsleuth: +{:.0} s: {} packets, {} TCP, {} connections, {} findings so far{}",
+                    started.elapsed().as_secs_f64(),
+                    pipeline.counts.frames,
+                    pipeline.counts.tcp,
+                    pipeline.analyzer.summaries().count(),
+                    triggers.announced,
+                    stats
+                        .filter(|s| s.dropped + s.if_dropped > 0)
+                        .map(|s| format!(", {} dropped by the kernel", s.dropped + s.if_dropped))
+                        .unwrap_or_default()
+                );
+            }
+        }
+    }
+    let dropped = capture
+        .stats()
+        .map(|s| u64::from(s.dropped) + u64::from(s.if_dropped))
+        .unwrap_or(0);
+    if let Some(mut w) = writer {
+        w.file.flush()?;
+    }
+    if let Some(f) = &failure {
+        eprintln!("tcpsleuth: error: {f}; the packets before it were analysed");
+    }
+
+    let name = PathBuf::from(format!("live:{}", opts.interface));
+    let mut diagnosed = Diagnosed::new(name, pipeline.finish());
+    if dropped > 0 {
+        eprintln!(
+            "tcpsleuth: warning: the kernel dropped {dropped} packets this capture did not see; \
+             every confidence is lowered ×{DROP_CONFIDENCE_FACTOR}"
+        );
+        for (_, d) in &mut diagnosed.connections {
+            for f in &mut d.findings {
+                f.confidence *= DROP_CONFIDENCE_FACTOR;
+            }
+        }
+    }
+    if matches!(opts.format, AnalyzeFormat::Text) {
+        writeln!(
+            out,
+            "== report: {} packets on {}, {} dropped by the kernel",
+            diagnosed.capture.frames, opts.interface, dropped
+        )?;
+    }
+    let all = [diagnosed];
+    match opts.format {
+        AnalyzeFormat::Json => report::json(out, &all, &[])?,
+        AnalyzeFormat::Html => report::html(out, &all, &[])?,
+        AnalyzeFormat::Text => report::text(out, &all, &[], &opts.text)?,
+    }
+    out.flush()?;
+    Ok(failure.is_some())
+}
+
+fn now_ns() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+fn on_segment(
+    out: &mut impl Write,
+    pipeline: &Incremental,
+    t: &mut Triggers,
+    pushed: &Pushed,
+    timestamp_ns: i64,
+    start_ns: i64,
+) -> anyhow::Result<()> {
+    let seg = &pushed.segment;
+    let key = (pushed.stream, seg.src, seg.src_port);
+    if !seg.flags.syn() && !seg.flags.rst() {
+        if seg.window == 0 {
+            t.zero_since.entry(key).or_insert(timestamp_ns);
+        } else {
+            t.zero_since.remove(&key);
+            t.zero_next_look.remove(&key);
+        }
+    }
+    let mut look = seg.flags.rst();
+    if pushed.analysis.flags.is_retransmission() {
+        let n = t.retransmissions.entry(pushed.stream).or_default();
+        *n += 1;
+        let last = t
+            .last_look_ns
+            .get(&pushed.stream)
+            .copied()
+            .unwrap_or(i64::MIN);
+        if *n >= RETRANSMISSIONS_PER_LOOK && timestamp_ns.saturating_sub(last) >= 1_000_000_000 {
+            *n = 0;
+            look = true;
+        }
+    }
+    if look {
+        t.last_look_ns.insert(pushed.stream, timestamp_ns);
+        announce(out, pipeline, t, pushed.stream, timestamp_ns, start_ns)?;
+    }
+    Ok(())
+}
+
+fn stalled_windows(
+    out: &mut impl Write,
+    pipeline: &Incremental,
+    t: &mut Triggers,
+    now: i64,
+    start_ns: i64,
+    stall_after: Duration,
+) -> anyhow::Result<()> {
+    let after = i64::try_from(stall_after.as_nanos()).unwrap_or(i64::MAX);
+    let due: Vec<(u32, std::net::IpAddr, u16)> = t
+        .zero_since
+        .iter()
+        .filter(|(key, since)| {
+            let next = t
+                .zero_next_look
+                .get(*key)
+                .copied()
+                .unwrap_or(since.saturating_add(after));
+            now >= next
+        })
+        .map(|(key, _)| *key)
+        .collect();
+    for key in due {
+        t.zero_next_look.insert(key, now.saturating_add(after));
+        announce(out, pipeline, t, key.0, now, start_ns)?;
+    }
+    Ok(())
+}
+
+/// Prints the connection's findings not printed yet.
+fn announce(
+    out: &mut impl Write,
+    pipeline: &Incremental,
+    t: &mut Triggers,
+    stream: u32,
+    at_ns: i64,
+    start_ns: i64,
+) -> anyhow::Result<()> {
+    let Some(summary) = pipeline.analyzer.summary(stream) else {
+        return Ok(());
+    };
+    let Some(diagnosis) = pipeline.diagnoser.diagnose_so_far(&summary) else {
+        return Ok(());
+    };
+    let printed = t.printed.entry(stream).or_default();
+    for f in &diagnosis.findings {
+        if !printed.insert((f.id, f.actor)) {
+            continue;
+        }
+        t.announced += 1;
+        let actor = match f.actor {
+            Actor::Client => format!("client {}", summary.client),
+            Actor::Server => format!("server {}", summary.server),
+            other => other.to_string(),
+        };
+        writeln!(
+            out,
+            "+{:.1}s {} [{}] {actor}, confidence {:.2}: stream {} {} -> {}: {}",
+            at_ns.saturating_sub(start_ns) as f64 / 1e9,
+            f.id,
+            f.severity.as_str(),
+            f.confidence,
+            stream,
+            summary.client,
+            summary.server,
+            f.summary
+        )?;
+    }
+    out.flush()?;
+    Ok(())
+}
