@@ -19,7 +19,7 @@ struct Live {
 }
 
 impl Live {
-    fn start(pair: &Pair, ns: &str, args: &[&str]) -> Live {
+    fn start(ns: &str, args: &[&str]) -> Live {
         let mut child = Command::new("ip")
             .args(["netns", "exec", ns, env!("CARGO_BIN_EXE_tcpsleuth"), "live"])
             .args(args)
@@ -48,7 +48,6 @@ impl Live {
                 assert!(!line.contains("panicked"), "{line}");
             }
         });
-        let _ = pair;
         Live { child, lines }
     }
 
@@ -121,8 +120,7 @@ fn a_receiver_that_stops_reading_is_announced_during_the_capture_and_written_out
     let file_arg = file.to_string_lossy().into_owned();
     let iface = pair.server_if.clone();
     let live = Live::start(
-        &pair,
-        &pair.server.clone(),
+        &pair.server,
         &[
             "-i",
             &iface,
@@ -190,8 +188,7 @@ fn a_reset_is_explained_when_it_arrives() {
     let mut pair = Pair::new();
     let iface = pair.client_if.clone();
     let live = Live::start(
-        &pair,
-        &pair.client.clone(),
+        &pair.client,
         &["-i", &iface, "-f", "tcp port 7102", "--duration", "6"],
     );
     // Another connection, which the filter leaves out.
@@ -254,7 +251,7 @@ fn ctrl_c_ends_the_capture_with_the_report() {
     let mut pair = Pair::new();
     let iface = pair.server_if.clone();
     // No --duration: only Ctrl-C (SIGINT) ends it.
-    let live = Live::start(&pair, &pair.server.clone(), &["-i", &iface]);
+    let live = Live::start(&pair.server, &["-i", &iface]);
     start_pair(&mut pair, "7104", "fast");
     std::thread::sleep(Duration::from_secs(1));
     let status = Command::new("kill")

@@ -2,7 +2,7 @@
 //! frame to point at, the evidence is the kernel's own counters.
 
 use serde::Serialize;
-use tcpsleuth_diagnose::{FindingId, Severity};
+use tcpsleuth_diagnose::Severity;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct HostFinding {
@@ -30,10 +30,6 @@ pub mod ids {
     pub const HOST_KEEPALIVE: &str = "host.keepalive_late";
     pub const HOST_TCP_OPTION_OFF: &str = "host.tcp_option_off";
     pub const HOST_OFFLOAD: &str = "host.offload_on";
-}
-
-pub fn vocabulary(id: FindingId) -> &'static str {
-    id.as_str()
 }
 
 impl HostFinding {

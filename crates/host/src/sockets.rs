@@ -10,7 +10,7 @@ use std::time::Instant;
 use serde::Serialize;
 use tcpsleuth_diagnose::{FindingId, Severity};
 
-use crate::finding::{ids, vocabulary, HostFinding};
+use crate::finding::{ids, HostFinding};
 use crate::owners::{socket_owners, Owner};
 use crate::settings::{give_up_after_ms, TcpSettings};
 use crate::sockdiag::{tcp_sockets, TcpSocket};
@@ -224,7 +224,7 @@ fn not_reading_here(
         );
     }
     out.push(HostFinding {
-        id: vocabulary(id),
+        id: id.as_str(),
         severity,
         actor: "local application",
         confidence,
@@ -300,7 +300,7 @@ fn peer_not_reading(
         ),
     };
     out.push(HostFinding {
-        id: vocabulary(id),
+        id: id.as_str(),
         severity,
         actor: "peer",
         confidence,
@@ -394,7 +394,7 @@ fn retransmitting(view: &SocketView, settings: &TcpSettings, out: &mut Vec<HostF
         )
     };
     out.push(HostFinding {
-        id: vocabulary(id),
+        id: id.as_str(),
         severity: Severity::Failure,
         actor: "network",
         confidence: 0.8,
@@ -482,7 +482,7 @@ fn buffer_limited(
                     .to_owned(),
             );
             (
-                vocabulary(FindingId::ReceiveWindowLimited),
+                FindingId::ReceiveWindowLimited.as_str(),
                 "peer",
                 format!(
                     "throughput is capped by the peer's receive window ({:.0}% of the busy time)",
