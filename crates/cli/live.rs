@@ -41,7 +41,7 @@ pub struct LiveOptions {
 
 /// Bytes kept of each packet: whole packets, so that --write keeps everything.
 const SNAPLEN: i32 = 262_144;
-/// libpcap's read timeout (for platforms that honour it; the capture is non-blocking anyway).
+/// How long the kernel holds captured packets before handing them over (the block timeout).
 const POLL_MS: i32 = 100;
 /// The pause when no packet is waiting: the latency a quiet interface adds, 100 wake-ups a
 /// second at most.
@@ -144,14 +144,17 @@ pub fn live(out: &mut impl Write, opts: &LiveOptions) -> anyhow::Result<bool> {
         .and_then(|c| {
             c.snaplen(SNAPLEN)
                 .promisc(true)
-                .immediate_mode(true)
+                // Not immediate mode: on Linux that makes the ring a fixed array of
+                // snaplen-sized slots (64 of 256 KiB in 16 MiB). Without it the kernel packs
+                // packets into blocks, handed over when full or after POLL_MS: a latency the
+                // findings can bear.
                 .timeout(POLL_MS)
                 .precision(pcap::Precision::Nano)
                 .buffer_size(16 << 20)
                 .open()
         })
-        // Non-blocking: on Linux a blocking read in immediate mode waits for the next packet
-        // however long, and with a quiet interface --duration and Ctrl-C would never be seen.
+        // Non-blocking, so that the loop sees the clock and Ctrl-C even on a quiet interface
+        // (a blocking read on Linux can wait for the next packet however long).
         .and_then(|c| c.setnonblock())
         .map_err(|e| {
             anyhow!(
