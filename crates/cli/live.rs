@@ -11,12 +11,14 @@
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{BufWriter, Write};
+use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{anyhow, Context};
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use pcap_parser::{
     EnhancedPacketBlock, InterfaceDescriptionBlock, Linktype, SectionHeaderBlock, ToVec,
 };
@@ -43,9 +45,8 @@ pub struct LiveOptions {
 const SNAPLEN: i32 = 262_144;
 /// How long the kernel holds captured packets before handing them over (the block timeout).
 const POLL_MS: i32 = 100;
-/// The pause when no packet is waiting: the latency a quiet interface adds, 100 wake-ups a
-/// second at most.
-const IDLE_PAUSE: Duration = Duration::from_millis(10);
+/// How long to wait for packets before looking at the clock and Ctrl-C again.
+const IDLE_WAIT_MS: u16 = 100;
 /// Retransmissions of one connection between two looks at its diagnosis.
 const RETRANSMISSIONS_PER_LOOK: u32 = 3;
 /// Kernel drops lower every confidence of the report by this factor: a missing packet can hide
@@ -193,7 +194,8 @@ pub fn live(out: &mut impl Write, opts: &LiveOptions) -> anyhow::Result<bool> {
     let mut next_status = started + opts.status_every;
     let mut number = 0u64;
     let mut failure = None;
-    // Bounded by --duration or Ctrl-C, which the user chose; each turn waits at most IDLE_PAUSE.
+    // Bounded by --duration or Ctrl-C, which the user chose; each turn waits at most
+    // IDLE_WAIT_MS.
     loop {
         if stop.load(Ordering::SeqCst) || opts.duration.is_some_and(|d| started.elapsed() >= d) {
             break;
@@ -230,7 +232,18 @@ pub fn live(out: &mut impl Write, opts: &LiveOptions) -> anyhow::Result<bool> {
                     )?;
                 }
             }
-            Err(pcap::Error::TimeoutExpired) => std::thread::sleep(IDLE_PAUSE),
+            Err(pcap::Error::TimeoutExpired) => {
+                // Nothing ready: sleep in poll(2) until the kernel hands over a block (a fixed
+                // pause would let a busy link fill the ring meanwhile), or IDLE_WAIT_MS.
+                let mut fds = [PollFd::new(capture.as_fd(), PollFlags::POLLIN)];
+                match poll(&mut fds, PollTimeout::from(IDLE_WAIT_MS)) {
+                    Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+                    Err(e) => {
+                        failure = Some(format!("capture on {} stopped: {e}", opts.interface));
+                        break;
+                    }
+                }
+            }
             Err(e) => {
                 // The interface went away, say: what was captured is still reported.
                 failure = Some(format!("capture on {} stopped: {e}", opts.interface));
