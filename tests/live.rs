@@ -278,3 +278,66 @@ fn ctrl_c_ends_the_capture_with_the_report() {
         "{text:#?}"
     );
 }
+
+#[test]
+fn kernel_drops_are_shown_and_lower_every_confidence() {
+    if netns::skip_unless_root("kernel_drops_are_shown_and_lower_every_confidence") {
+        return;
+    }
+    let mut pair = Pair::new();
+    // A transfer as fast as the veth goes, into the smallest capture buffer (1 MiB): the
+    // kernel drops what the capture cannot take in time.
+    start_pair(&mut pair, "7105", "fast");
+    pair.wait_for(
+        &pair.server.clone(),
+        &["state", "established", "sport = :7105"],
+        "the transfer",
+    );
+    let out = pair.tcpsleuth(
+        &pair.server,
+        &[
+            "live",
+            "-i",
+            &pair.server_if,
+            "--duration",
+            "3",
+            "--buffer",
+            "1",
+            "--status-every",
+            "1",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let report = text
+        .lines()
+        .find(|l| l.starts_with("== report"))
+        .unwrap_or_else(|| panic!("no report: {text}"));
+    let dropped: u64 = report
+        .split(", ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no drop count in {report:?}"));
+    assert!(dropped > 0, "no drops provoked: {report}");
+    assert!(
+        stderr.contains(&format!("the kernel dropped {dropped} packets")),
+        "{stderr}"
+    );
+    // The status lines show them as they happen.
+    assert!(stderr.contains("dropped by the kernel"), "{stderr}");
+    // What was missed is itself a finding, and no confidence survives above 0.8 (×0.8).
+    assert!(text.contains("capture.missed_packets"), "{text}");
+    let confidences: Vec<f64> = text
+        .split("confidence ")
+        .skip(1)
+        .filter_map(|s| s.split_whitespace().next()?.parse().ok())
+        .collect();
+    assert!(!confidences.is_empty(), "{text}");
+    assert!(confidences.iter().all(|c| *c <= 0.8), "{confidences:?}");
+}

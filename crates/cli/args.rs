@@ -86,6 +86,9 @@ pub enum Command {
         /// Also write the raw packets to FILE (pcapng), for later analysis
         #[arg(short = 'w', long, value_name = "FILE.pcapng")]
         write: Option<PathBuf>,
+        /// The kernel's capture buffer, in MiB: a larger one drops fewer packets in bursts
+        #[arg(long, value_name = "MIB", default_value_t = 16)]
+        buffer: u32,
         /// Print a one-line status on stderr this often
         #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
         status_every: f64,

@@ -34,6 +34,7 @@ pub struct LiveOptions {
     pub filter: Option<String>,
     pub duration: Option<Duration>,
     pub write: Option<PathBuf>,
+    pub buffer_mib: u32,
     pub status_every: Duration,
     pub stall_after: Duration,
     pub format: AnalyzeFormat,
@@ -151,7 +152,9 @@ pub fn live(out: &mut impl Write, opts: &LiveOptions) -> anyhow::Result<bool> {
                 // findings can bear.
                 .timeout(POLL_MS)
                 .precision(pcap::Precision::Nano)
-                .buffer_size(16 << 20)
+                .buffer_size(
+                    i32::try_from(u64::from(opts.buffer_mib.max(1)) << 20).unwrap_or(i32::MAX),
+                )
                 .open()
         })
         // Non-blocking, so that the loop sees the clock and Ctrl-C even on a quiet interface
