@@ -13,7 +13,7 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -22,12 +22,14 @@ use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use pcap_parser::{
     EnhancedPacketBlock, InterfaceDescriptionBlock, Linktype, SectionHeaderBlock, ToVec,
 };
+use tcpsleuth_analyze::Retention;
 use tcpsleuth_capture::{Frame, LinkType};
-use tcpsleuth_diagnose::{Actor, FindingId};
+use tcpsleuth_diagnose::{Actor, ConnectionDiagnosis, FindingId};
 
 use crate::args::AnalyzeFormat;
 use crate::pipeline::{Incremental, Pushed};
 use crate::report::{self, Diagnosed, TextOptions};
+use crate::results::{Keep, Store};
 
 pub struct LiveOptions {
     pub interface: String,
@@ -50,9 +52,11 @@ const POLL_MS: i32 = 100;
 const IDLE_WAIT_MS: u16 = 100;
 /// Retransmissions of one connection between two looks at its diagnosis.
 const RETRANSMISSIONS_PER_LOOK: u32 = 3;
-/// Kernel drops lower every confidence of the report by this factor: a missing packet can hide
-/// or fake evidence.
+/// Kernel drops lower the confidences of the connections open since by this factor: a missing
+/// packet can hide or fake evidence.
 const DROP_CONFIDENCE_FACTOR: f64 = 0.8;
+/// Frames between two reads of the kernel's drop counter (a system call).
+const DROPS_EVERY_FRAMES: u64 = 1024;
 
 /// Writes the raw packets as pcapng, as they arrive.
 struct PcapngWriter {
@@ -190,9 +194,37 @@ pub fn live(out: &mut impl Write, opts: &LiveOptions) -> anyhow::Result<bool> {
         );
     }
 
+    let keep = match opts.format {
+        AnalyzeFormat::Json => Keep::Json,
+        AnalyzeFormat::Text => Keep::Text(opts.text),
+        // The HTML report's graphs come from a second pass over the capture file.
+        AnalyzeFormat::Html => anyhow::bail!(
+            "live writes no HTML report: capture with -w FILE.pcapng, then tcpsleuth analyze \
+             --format html FILE.pcapng"
+        ),
+    };
+    let mut store = Store::new(keep, 0);
+    // Kernel drops so far: a connection handed to the report after drops began may miss
+    // packets, so its confidences are lowered; one that ended before keeps them.
+    let drops = AtomicU64::new(0);
+    let mut sink = |summary, mut diagnosis: ConnectionDiagnosis, _| {
+        if drops.load(Ordering::Relaxed) > 0 {
+            for f in &mut diagnosis.findings {
+                f.confidence *= DROP_CONFIDENCE_FACTOR;
+            }
+        }
+        store.add(summary, diagnosis)
+    };
+    let kernel_drops = |capture: &mut pcap::Capture<pcap::Active>| {
+        capture
+            .stats()
+            .map(|s| u64::from(s.dropped) + u64::from(s.if_dropped))
+            .unwrap_or(0)
+    };
+
     let started = Instant::now();
     let start_ns = now_ns();
-    let mut pipeline = Incremental::new();
+    let mut pipeline = Incremental::new(Retention::default());
     let mut triggers = Triggers::default();
     let mut next_status = started + opts.status_every;
     let mut number = 0u64;
@@ -224,7 +256,7 @@ pub fn live(out: &mut impl Write, opts: &LiveOptions) -> anyhow::Result<bool> {
                     interface: 0,
                     comment: None,
                 };
-                if let Some(pushed) = pipeline.push(&frame) {
+                if let Some(pushed) = pipeline.push(&frame, &mut sink)? {
                     on_segment(
                         out,
                         &pipeline,
@@ -253,6 +285,9 @@ pub fn live(out: &mut impl Write, opts: &LiveOptions) -> anyhow::Result<bool> {
                 break;
             }
         }
+        if number % DROPS_EVERY_FRAMES == 0 {
+            drops.store(kernel_drops(&mut capture), Ordering::Relaxed);
+        }
         let now = now_ns();
         stalled_windows(
             out,
@@ -267,59 +302,54 @@ pub fn live(out: &mut impl Write, opts: &LiveOptions) -> anyhow::Result<bool> {
             if let Some(w) = writer.as_mut() {
                 w.file.flush()?;
             }
+            let dropped = kernel_drops(&mut capture);
+            drops.store(dropped, Ordering::Relaxed);
             if !opts.quiet {
-                let stats = capture.stats().ok();
                 eprintln!(
                     "tcpsleuth: +{:.0} s: {} packets, {} TCP, {} connections, {} findings so far{}",
                     started.elapsed().as_secs_f64(),
                     pipeline.counts.frames,
                     pipeline.counts.tcp,
-                    pipeline.analyzer.summaries().count(),
+                    pipeline.analyzer.stream_count(),
                     triggers.announced,
-                    stats
-                        .filter(|s| s.dropped + s.if_dropped > 0)
-                        .map(|s| format!(", {} dropped by the kernel", s.dropped + s.if_dropped))
-                        .unwrap_or_default()
+                    if dropped > 0 {
+                        format!(", {dropped} dropped by the kernel")
+                    } else {
+                        String::new()
+                    }
                 );
             }
         }
     }
-    let dropped = capture
-        .stats()
-        .map(|s| u64::from(s.dropped) + u64::from(s.if_dropped))
-        .unwrap_or(0);
+    let dropped = kernel_drops(&mut capture);
+    drops.store(dropped, Ordering::Relaxed);
     if let Some(mut w) = writer {
         w.file.flush()?;
     }
     if let Some(f) = &failure {
         eprintln!("tcpsleuth: error: {f}; the packets before it were analysed");
     }
-
-    let name = PathBuf::from(format!("live:{}", opts.interface));
-    let mut diagnosed = Diagnosed::new(name, pipeline.finish());
     if dropped > 0 {
         eprintln!(
             "tcpsleuth: warning: the kernel dropped {dropped} packets this capture did not see; \
-             every confidence is lowered ×{DROP_CONFIDENCE_FACTOR}"
+             the confidences of the connections open since are lowered ×{DROP_CONFIDENCE_FACTOR}"
         );
-        for (_, d) in &mut diagnosed.connections {
-            for f in &mut d.findings {
-                f.confidence *= DROP_CONFIDENCE_FACTOR;
-            }
-        }
     }
-    if matches!(opts.format, AnalyzeFormat::Text) {
-        writeln!(
-            out,
-            "== report: {} packets on {}, {} dropped by the kernel",
-            diagnosed.capture.frames, opts.interface, dropped
-        )?;
-    }
-    let all = [diagnosed];
+
+    let outcome = pipeline.finish(&mut sink)?;
+    let frames = outcome.counts.frames;
+    let name = PathBuf::from(format!("live:{}", opts.interface));
+    let mut all = [Diagnosed::new(name, outcome, store.into_report()?)];
     match opts.format {
-        AnalyzeFormat::Json => report::json(out, &all, &[])?,
-        AnalyzeFormat::Html => report::html(out, &all, &[])?,
-        AnalyzeFormat::Text => report::text(out, &all, &[], &opts.text)?,
+        AnalyzeFormat::Json => report::json(out, &mut all, &[])?,
+        _ => {
+            writeln!(
+                out,
+                "== report: {frames} packets on {}, {dropped} dropped by the kernel",
+                opts.interface
+            )?;
+            report::text(out, &mut all, &[], &opts.text)?;
+        }
     }
     out.flush()?;
     Ok(failure.is_some())
@@ -341,7 +371,8 @@ fn on_segment(
     start_ns: i64,
 ) -> anyhow::Result<()> {
     let seg = &pushed.segment;
-    let key = (pushed.stream, seg.src, seg.src_port);
+    let stream = pushed.analysis.stream;
+    let key = (stream, seg.src, seg.src_port);
     if !seg.flags.syn() && !seg.flags.rst() {
         if seg.window == 0 {
             t.zero_since.entry(key).or_insert(timestamp_ns);
@@ -352,21 +383,24 @@ fn on_segment(
     }
     let mut look = seg.flags.rst();
     if pushed.analysis.flags.is_retransmission() {
-        let n = t.retransmissions.entry(pushed.stream).or_default();
+        let n = t.retransmissions.entry(stream).or_default();
         *n += 1;
-        let last = t
-            .last_look_ns
-            .get(&pushed.stream)
-            .copied()
-            .unwrap_or(i64::MIN);
+        let last = t.last_look_ns.get(&stream).copied().unwrap_or(i64::MIN);
         if *n >= RETRANSMISSIONS_PER_LOOK && timestamp_ns.saturating_sub(last) >= 1_000_000_000 {
             *n = 0;
             look = true;
         }
     }
     if look {
-        t.last_look_ns.insert(pushed.stream, timestamp_ns);
-        announce(out, pipeline, t, pushed.stream, timestamp_ns, start_ns)?;
+        t.last_look_ns.insert(stream, timestamp_ns);
+        announce(
+            out,
+            pipeline,
+            t,
+            pushed.analysis.stream,
+            timestamp_ns,
+            start_ns,
+        )?;
     }
     Ok(())
 }
@@ -409,7 +443,13 @@ fn announce(
     at_ns: i64,
     start_ns: i64,
 ) -> anyhow::Result<()> {
-    let Some(summary) = pipeline.analyzer.summary(stream) else {
+    // The analyzer hands out all its summaries; announcing is rare enough for that.
+    let Some(summary) = pipeline
+        .analyzer
+        .summaries()
+        .into_iter()
+        .find(|s| s.stream == stream)
+    else {
         return Ok(());
     };
     let Some(diagnosis) = pipeline.diagnoser.diagnose_so_far(&summary) else {

@@ -23,6 +23,7 @@
 mod error;
 mod input;
 mod pcapng;
+mod readahead;
 
 use std::io::Read;
 use std::path::Path;
@@ -221,7 +222,7 @@ impl CaptureReader {
             .map_err(|e| CaptureError::new(&name, 0, 0, CaptureErrorKind::Io(e)))?;
         let mut reader = CaptureReader {
             name,
-            window: Window::new(stream),
+            window: Window::new(Box::new(readahead::ReadAhead::new(stream))),
             stats,
             input_len: None,
             format: CaptureFormat::Pcap,

@@ -546,8 +546,6 @@ pub struct Evidence {
     pub handshake: HandshakeTimes,
     pub reused_ports: Option<At>,
     pub last: At,
-    /// Already waiting in the diagnoser's retirement queue.
-    pub queued_for_retirement: bool,
 }
 
 impl Evidence {
@@ -566,13 +564,7 @@ impl Evidence {
             handshake: HandshakeTimes::default(),
             reused_ports: None,
             last: at,
-            queued_for_retirement: false,
         }
-    }
-
-    /// Closed: FINs both ways, or a RST.
-    pub fn closed(&self) -> bool {
-        self.sides.iter().all(|s| s.fin.is_some()) || self.sides.iter().any(|s| s.rst_count > 0)
     }
 
     pub fn side_of(&self, endpoint: Endpoint) -> usize {
