@@ -434,7 +434,7 @@ fn buffer_limited(
     // Bytes in flight needed to keep the target rate going for one RTT; buffers twice that,
     // as the kernel keeps part of a buffer for its own overhead.
     let bdp = (target_rate_bps as f64 / 8.0 * rtt_s).ceil() as u64;
-    let wanted = (2 * bdp).max(4 << 20);
+    let wanted = (2 * bdp).max(4 << 20).next_power_of_two();
     let mb = |b: u64| format!("{:.1} MiB", b as f64 / f64::from(1 << 20));
     let rate = |bps: f64| format!("{:.1} Mbit/s", bps / 1e6);
     let bdp_line = format!(
@@ -449,6 +449,11 @@ fn buffer_limited(
     ];
     for (limited, by_peer_window) in cases {
         let Some(limited) = limited else { continue };
+        // A window at zero now is a reader's problem, which the zero-window findings tell;
+        // "limited" is for an open window too small for the path.
+        if by_peer_window && info.snd_wnd == Some(0) {
+            continue;
+        }
         let share = limited as f64 / busy as f64;
         if share < LIMITED_SHARE {
             continue;
@@ -530,5 +535,104 @@ fn buffer_limited(
             evidence,
             next_steps,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tcpinfo::TcpInfo;
+
+    fn view(info: TcpInfo) -> SocketView {
+        SocketView {
+            socket: TcpSocket {
+                local: "10.0.0.1:40000".parse().expect("address"),
+                peer: "10.0.0.2:443".parse().expect("address"),
+                state: "ESTAB",
+                recv_q: 0,
+                send_q: 100_000,
+                inode: 1,
+                uid: 0,
+                info: Some(info),
+                rcvbuf: Some(131_072),
+                sndbuf: Some(87_040),
+                rmem_alloc: Some(0),
+                congestion: None,
+            },
+            owners: Vec::new(),
+        }
+    }
+
+    /// 20 ms RTT, 2 s busy, a 64 KiB window: the counters of a window-bound bulk transfer.
+    fn info(rwnd_limited_us: u64, sndbuf_limited_us: u64, snd_wnd: u32) -> TcpInfo {
+        let mut raw = vec![0u8; 248];
+        let mut put = |o: usize, v: &[u8]| raw[o..o + v.len()].copy_from_slice(v);
+        put(20, &1448u32.to_ne_bytes()); // rcv_mss
+        put(68, &20_000u32.to_ne_bytes()); // rtt
+        put(168, &2_000_000u64.to_ne_bytes()); // busy_time
+        put(176, &rwnd_limited_us.to_ne_bytes());
+        put(184, &sndbuf_limited_us.to_ne_bytes());
+        put(228, &snd_wnd.to_ne_bytes());
+        put(232, &65_535u32.to_ne_bytes()); // rcv_wnd: open
+        TcpInfo::parse(&raw).expect("long enough")
+    }
+
+    fn findings(info: TcpInfo) -> Vec<HostFinding> {
+        let snapshot = Snapshot {
+            taken: Instant::now(),
+            sockets: vec![view(info)],
+        };
+        let settings = TcpSettings {
+            retries2: 15,
+            syn_retries: 6,
+            rto_max_ms: 120_000,
+            rmem: Some([4096, 131_072, 6_291_456]),
+            wmem: Some([4096, 16_384, 4_194_304]),
+            rmem_max: Some(212_992),
+            wmem_max: Some(212_992),
+        };
+        diagnose(&snapshot, None, &settings, 1_000_000_000)
+    }
+
+    #[test]
+    fn an_open_window_that_holds_the_sender_back_is_receive_window_limited() {
+        let found = findings(info(1_500_000, 0, 65_535));
+        assert_eq!(found.len(), 1, "{found:#?}");
+        let f = &found[0];
+        assert_eq!(f.id, "receive_window.limited");
+        assert_eq!(f.actor, "peer");
+        // 1 Gbit/s × 20 ms = 2.5 MB in flight; twice that, as a power of two: 8 MiB.
+        assert!(
+            f.next_steps[0].contains("tcp_rmem='4096 131072 8388608'"),
+            "{f:#?}"
+        );
+        // 64 KiB per 20 ms is at most 26.2 Mbit/s.
+        assert!(
+            f.evidence.iter().any(|e| e.contains("26.2 Mbit/s")),
+            "{f:#?}"
+        );
+    }
+
+    #[test]
+    fn a_window_at_zero_is_left_to_the_zero_window_findings() {
+        let found = findings(info(1_500_000, 0, 0));
+        assert!(
+            found.iter().all(|f| f.id != "receive_window.limited"),
+            "{found:#?}"
+        );
+        assert!(found
+            .iter()
+            .any(|f| f.id == "zero_window.not_reading" && f.actor == "peer"));
+    }
+
+    #[test]
+    fn a_full_send_buffer_is_send_buffer_limited_and_a_small_share_is_nothing() {
+        let found = findings(info(0, 600_000, 65_535));
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert_eq!(found[0].id, "send_buffer.limited");
+        assert_eq!(found[0].actor, "local application");
+        assert!(found[0].next_steps[0].contains("tcp_wmem='4096 16384 8388608'"));
+        // 20% of the busy time is under the 25% threshold.
+        assert!(findings(info(0, 400_000, 65_535)).is_empty());
     }
 }
