@@ -489,3 +489,96 @@ fn read_capture(
     }
     Ok(Ok((analyzer, counts, damage)))
 }
+
+/// The same stages over frames pushed one at a time, for a live capture: a streaming analyzer
+/// and a diagnoser on this thread, connections handed to the sink as they retire, and between
+/// two frames the caller may ask the diagnoser about a connection still held
+/// (`Diagnoser::diagnose_so_far`).
+pub struct Incremental {
+    pub analyzer: Analyzer,
+    pub diagnoser: Diagnoser,
+    pub counts: Counts,
+    retired: Vec<Retired>,
+}
+
+/// A TCP segment `Incremental::push` analysed.
+pub struct Pushed {
+    pub segment: Segment,
+    pub analysis: PacketAnalysis,
+}
+
+impl Incremental {
+    pub fn new(retention: Retention) -> Incremental {
+        Incremental {
+            analyzer: Analyzer::streaming(retention),
+            diagnoser: Diagnoser::new(),
+            counts: Counts::default(),
+            retired: Vec::new(),
+        }
+    }
+
+    pub fn push(
+        &mut self,
+        frame: &Frame<'_>,
+        sink: &mut Sink<'_>,
+    ) -> anyhow::Result<Option<Pushed>> {
+        self.counts.frames += 1;
+        self.diagnoser.capture_started(frame.timestamp_ns);
+        if self.counts.frames % RETIRE_EVERY_FRAMES == 0 || self.analyzer.over_limit() {
+            let retired = &mut self.retired;
+            self.analyzer
+                .retire(frame.timestamp_ns, |r| retired.push(r));
+            self.hand_out(sink)?;
+        }
+        match decode(frame.link_type.0, frame.data, frame.original_len) {
+            Decoded::Tcp(segment) => {
+                self.counts.tcp += 1;
+                let analysis = self.analyzer.analyze(
+                    frame.number,
+                    frame.timestamp_ns,
+                    frame.original_len,
+                    &segment,
+                );
+                self.diagnoser
+                    .observe(frame.number, frame.timestamp_ns, &segment, &analysis);
+                return Ok(Some(Pushed { segment, analysis }));
+            }
+            Decoded::TcpUnanalysed(segment) => {
+                self.counts.tcp += 1;
+                self.counts.malformed += 1;
+                self.analyzer
+                    .track_only(&segment, frame.timestamp_ns, frame.original_len);
+            }
+            Decoded::IcmpQuotedTcp(segment) => {
+                self.counts.icmp_quotes += 1;
+                self.analyzer.icmp_quote(&segment, frame.timestamp_ns);
+            }
+            Decoded::Fragment => self.counts.fragments += 1,
+            Decoded::NotTcp => self.counts.not_tcp += 1,
+            Decoded::Malformed(_) => self.counts.malformed += 1,
+        }
+        Ok(None)
+    }
+
+    fn hand_out(&mut self, sink: &mut Sink<'_>) -> anyhow::Result<()> {
+        for Retired { summary, reason } in self.retired.drain(..) {
+            let diagnosis = self.diagnoser.retire(&summary);
+            sink(summary, diagnosis, reason)?;
+        }
+        Ok(())
+    }
+
+    /// Hands every connection still held to the sink.
+    pub fn finish(mut self, sink: &mut Sink<'_>) -> anyhow::Result<Outcome> {
+        let retired = &mut self.retired;
+        self.analyzer.finish(|r| retired.push(r));
+        self.hand_out(sink)?;
+        Ok(Outcome {
+            retention: self.analyzer.retention_stats(),
+            analyzer: self.analyzer,
+            recorder: None,
+            counts: self.counts,
+            damage: None,
+        })
+    }
+}
