@@ -217,13 +217,16 @@ while time.time() < end:
 "#;
 
 /// A client that connects to HOST:PORT and sends as fast as the connection takes it, for at
-/// most 60 s.
+/// most 60 s; with a third argument, 1 KiB every that many seconds instead (the receiver's
+/// window then never closes, however loaded the machine).
 pub const CLIENT: &str = r#"
 import socket, sys, time
 c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)
 c.settimeout(None)
-chunk = b"x" * 65536
+pause = float(sys.argv[3]) if len(sys.argv) > 3 else 0.0
+chunk = b"x" * (1024 if pause else 65536)
 end = time.time() + 60
 while time.time() < end:
     c.sendall(chunk)
+    time.sleep(pause)
 "#;
