@@ -361,7 +361,8 @@ fn correlate_stream(
     for (n, m) in of_first.iter().enumerate() {
         if let Some(m) = m {
             let p = &first[n];
-            deltas[usize::from(p.from_a)].push((p.time_ns, second[*m].time_ns - p.time_ns));
+            deltas[usize::from(p.from_a)]
+                .push((p.time_ns, second[*m].time_ns.saturating_sub(p.time_ns)));
         }
     }
     let total = deltas[0].len() + deltas[1].len();
@@ -373,8 +374,18 @@ fn correlate_stream(
 
     // The span both captures cover, on the first capture's clock.
     let span = |ps: &[Sighting], shift: i64| {
-        let lo = ps.iter().map(|p| p.time_ns).min().unwrap_or(0) - shift;
-        let hi = ps.iter().map(|p| p.time_ns).max().unwrap_or(0) - shift;
+        let lo = ps
+            .iter()
+            .map(|p| p.time_ns)
+            .min()
+            .unwrap_or(0)
+            .saturating_sub(shift);
+        let hi = ps
+            .iter()
+            .map(|p| p.time_ns)
+            .max()
+            .unwrap_or(0)
+            .saturating_sub(shift);
         (lo, hi)
     };
     let (f_lo, f_hi) = span(first, 0);
@@ -400,7 +411,7 @@ fn correlate_stream(
         let sent_by = |p: &Sighting, is_second: bool| (p.from_a != (flip && is_second)) == from_a;
         let up_is_second = !first_is_upstream;
         // Packets sent upstream by the time the downstream capture stopped, less a round trip.
-        let margin = 2 * half_rtt + 1_000_000;
+        let margin = half_rtt.saturating_mul(2).saturating_add(1_000_000);
         let mut seen_upstream = 0;
         let mut lost = Vec::new();
         let mut lost_between = 0;
@@ -422,8 +433,8 @@ fn correlate_stream(
             &mut fates_second
         };
         for (n, p) in up.iter().enumerate() {
-            let t = p.time_ns - up_shift;
-            if !sent_by(p, up_is_second) || t < lo || t > hi - margin {
+            let t = p.time_ns.saturating_sub(up_shift);
+            if !sent_by(p, up_is_second) || t < lo || t > hi.saturating_sub(margin) {
                 continue;
             }
             seen_upstream += 1;
@@ -458,8 +469,12 @@ fn correlate_stream(
         let mut appeared_frames = Vec::new();
         let mut injected_rsts = Vec::new();
         for (n, p) in down.iter().enumerate() {
-            let t = p.time_ns - down_shift;
-            if !sent_by(p, !up_is_second) || t < lo + margin || t > hi || down_pairs[n].is_some() {
+            let t = p.time_ns.saturating_sub(down_shift);
+            if !sent_by(p, !up_is_second)
+                || t < lo.saturating_add(margin)
+                || t > hi
+                || down_pairs[n].is_some()
+            {
                 continue;
             }
             appeared += 1;
@@ -478,9 +493,9 @@ fn correlate_stream(
             .iter()
             .map(|(_, d)| {
                 if first_is_upstream {
-                    d - offset
+                    d.saturating_sub(offset)
                 } else {
-                    offset - d
+                    offset.saturating_sub(*d)
                 }
             })
             .collect();
@@ -609,14 +624,15 @@ fn estimate(from_a: &[(i64, i64)], from_b: &[(i64, i64)]) -> Option<(i64, i64, b
     let b_first = bounds(from_b, from_a)?;
     // The consistent orientation leaves a non-negative interval (the round trip); take the
     // wider one when both do (identical captures: both are a point).
-    let width = |(lo, hi): (i64, i64)| hi - lo;
+    let width = |(lo, hi): (i64, i64)| hi.saturating_sub(lo);
     let (interval, a_upstream) = if width(a_first) >= width(b_first) {
         (a_first, true)
     } else {
         (b_first, false)
     };
     let (lo, hi) = interval;
-    Some((lo + (hi - lo) / 2, ((hi - lo) / 2).abs(), a_upstream))
+    let half = hi.saturating_sub(lo) / 2;
+    Some((lo.saturating_add(half), half.saturating_abs(), a_upstream))
 }
 
 /// Drift from the offsets estimated over the first and the last third of the samples.

@@ -80,7 +80,7 @@ impl View<'_> {
     }
     fn aligned(&self, p: &Sighting, in_second: bool) -> i64 {
         if in_second {
-            p.time_ns - self.offset
+            p.time_ns.saturating_sub(self.offset)
         } else {
             p.time_ns
         }
@@ -345,7 +345,7 @@ fn timeline(v: &View<'_>) -> Vec<PathEvent> {
         .first
         .iter()
         .map(|p| p.time_ns)
-        .chain(v.second.iter().map(|p| p.time_ns - v.offset))
+        .chain(v.second.iter().map(|p| p.time_ns.saturating_sub(v.offset)))
         .min()
         .unwrap_or(0);
     let sides = [(false, v.first, v.of_first), (true, v.second, v.of_second)];

@@ -420,7 +420,7 @@ impl Side {
                 if self.hole_fills.len() < MAX_OUTCOMES {
                     self.hole_fills.push(HoleFill {
                         at,
-                        age_ns: at.1 - opened.1,
+                        age_ns: at.1.saturating_sub(opened.1),
                         sent_earlier,
                     });
                 }
@@ -646,7 +646,7 @@ impl Evidence {
             // VLANs or interfaces), not sent twice.
             let recorded_twice = s
                 .last_syn
-                .is_some_and(|prev| time_ns - prev.1 < SYN_COPY_NS);
+                .is_some_and(|prev| time_ns.saturating_sub(prev.1) < SYN_COPY_NS);
             s.last_syn = Some(at);
             if recorded_twice {
                 // The same packet again: already counted.
@@ -789,7 +789,7 @@ impl Evidence {
                 .rev()
                 .find(|r| r.seq == seg.seq)
                 .is_some_and(|r| {
-                    let apart = time_ns - r.at.1;
+                    let apart = time_ns.saturating_sub(r.at.1);
                     match (r.ip_id, seg.ip_id) {
                         (Some(a), Some(b)) if a != 0 => a == b && apart < DUPLICATE_WITHIN_NS,
                         _ => apart <= SAME_INSTANT_NS,
@@ -1041,11 +1041,12 @@ impl Evidence {
         let receiver_ack = receiver.last_raw_ack?;
         let (start, opened) = s.open_hole()?;
         let asking = receiver.repeated_acks >= STALL_DUP_ACKS;
-        (start == receiver_ack && asking && now - opened.1 >= STALLED_HOLE_NS).then_some(StallRef {
-            sender,
-            retransmissions: 0,
-            hole_since: Some(opened),
-        })
+        (start == receiver_ack && asking && now.saturating_sub(opened.1) >= STALLED_HOLE_NS)
+            .then_some(StallRef {
+                sender,
+                retransmissions: 0,
+                hole_since: Some(opened),
+            })
     }
 
     /// Retransmissions still waiting for their ACK at the end of the capture.

@@ -38,7 +38,7 @@ impl Ctx<'_> {
         &self.ev.sides[side]
     }
     pub fn rel(&self, at: At) -> f64 {
-        (at.1 - self.capture_start_ns) as f64 / 1e9
+        (at.1.saturating_sub(self.capture_start_ns)) as f64 / 1e9
     }
     fn entry(&self, at: At, text: impl Into<String>) -> TimelineEntry {
         TimelineEntry {
@@ -310,7 +310,7 @@ fn handshake(cx: &Ctx<'_>, out: &mut Vec<Draft>) -> bool {
                 ),
                 timeline: vec![
                     cx.entry(first_syn, format!("client sends SYN to port {}", s.endpoint.port)),
-                    cx.entry(rst.at, format!("server answers RST/ACK after {}: connection refused", secs(rst.at.1 - first_syn.1))),
+                    cx.entry(rst.at, format!("server answers RST/ACK after {}: connection refused", secs(rst.at.1.saturating_sub(first_syn.1)))),
                 ],
                 filter: format!("{} && (tcp.flags.syn == 1 || tcp.flags.reset == 1)", cx.stream_filter()),
             });
@@ -320,7 +320,7 @@ fn handshake(cx: &Ctx<'_>, out: &mut Vec<Draft>) -> bool {
                 .syns
                 .head
                 .windows(2)
-                .map(|w| format!("{:.1}", (w[1].1 - w[0].1) as f64 / 1e9))
+                .map(|w| format!("{:.1}", (w[1].1.saturating_sub(w[0].1)) as f64 / 1e9))
                 .collect();
             let away = !matches!(cx.vantage.point, VantagePoint::NearClient);
             out.push(Draft {
@@ -336,7 +336,7 @@ fn handshake(cx: &Ctx<'_>, out: &mut Vec<Draft>) -> bool {
                     c.syns.count,
                     s.endpoint.ip,
                     s.endpoint.port,
-                    secs(last.1 - first_syn.1)
+                    secs(last.1.saturating_sub(first_syn.1))
                 ),
                 explanation: format!(
                     "The client sent the same SYN (ISN {isn}) {} times, {} s apart, and nothing came back: no SYN-ACK, no RST, no ICMP error. A closed port would have answered with RST, so the SYNs are being dropped: by a firewall that drops instead of rejecting, by a route that goes nowhere, or by a host that is down. {}",
@@ -370,7 +370,7 @@ fn handshake(cx: &Ctx<'_>, out: &mut Vec<Draft>) -> bool {
         };
         let first = list.first().unwrap_or(first_syn);
         let last = list.last.unwrap_or(first);
-        let delay = last.1 - first.1;
+        let delay = last.1.saturating_sub(first.1);
         out.push(Draft {
             about: None,
             in_handshake: false,
@@ -460,7 +460,7 @@ fn stalls(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
             let backoff = exponential(run);
             let last = run.retransmissions.last.unwrap_or((0, 0));
             let since = run.original.or(run.retransmissions.first()).unwrap_or(last);
-            let tail_ns = cx.ev.last.1 - last.1;
+            let tail_ns = cx.ev.last.1.saturating_sub(last.1);
             let mut frames = frames_of(&run.retransmissions);
             frames.extend(run.original.map(|o| o.0));
             frames.extend(run.stuck_acks.frames().into_iter().take(4));
@@ -540,7 +540,7 @@ fn stalls(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
                     "The {snd} retransmitted seq {} {} times over {} while the {rcv}'s ACK stayed stuck: the segment is never accepted",
                     run.rel_seq,
                     run.retransmissions.count,
-                    secs(last.1 - since.1)
+                    secs(last.1.saturating_sub(since.1))
                 ),
                 explanation: format!(
                     "Repeated retransmission of the same sequence number with a stagnant ACK means the {rcv} is not accepting that segment{}. Nothing after it can be delivered to the application (TCP delivers in order), so the transfer is stalled. {place}",
@@ -591,7 +591,7 @@ fn stalls(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
                 let r = cx.side(receiver);
                 let rst = r.rsts.first().map(|x| x.at);
                 let end = rst.unwrap_or(cx.ev.last);
-                if end.1 - opened.1 < STALLED_HOLE_NS {
+                if end.1.saturating_sub(opened.1) < STALLED_HOLE_NS {
                     continue;
                 }
                 let mut frames = vec![opened.0];
@@ -608,7 +608,10 @@ fn stalls(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
                 if let Some(x) = rst {
                     timeline.push(cx.entry(
                         x,
-                        format!("{rcv} sends RST after waiting {}", secs(x.1 - opened.1)),
+                        format!(
+                            "{rcv} sends RST after waiting {}",
+                            secs(x.1.saturating_sub(opened.1))
+                        ),
                     ));
                 }
                 out.push(Draft {
@@ -621,7 +624,7 @@ fn stalls(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
                     frames: frames.clone(),
                     summary: format!(
                         "A segment of the {snd}'s data never arrived: the {rcv}'s ACK stayed stuck at it for {} after later data had arrived",
-                        secs(end.1 - opened.1)
+                        secs(end.1.saturating_sub(opened.1))
                     ),
                     explanation: format!(
                         "The {rcv} received data beyond a hole and kept acknowledging the hole's start, and no copy of the missing segment ever reached this capture point. The {snd} must have retransmitted it (TCP always does), so every copy was lost before this point: a path that drops this particular segment and its retransmissions (a middlebox filtering on content, a path MTU problem, a broken link). A capture at the {snd} would show the retransmissions."
@@ -837,7 +840,7 @@ fn quiet_before(cx: &Ctx<'_>, at: At) -> Option<i64> {
         .filter(|l| l.0 < at.0)
         .map(|l| l.1)
         .max()?;
-    Some(at.1 - before)
+    Some(at.1.saturating_sub(before))
 }
 
 /// A hole filled by a segment that was sent before data captured ahead of it (TCP timestamps
@@ -864,7 +867,7 @@ fn is_repair(fill: &HoleFill, rtt: Option<i64>) -> bool {
 /// on the ACK clock.
 fn timer_fired(r: &Retransmission, rtt: Option<i64>) -> bool {
     r.original.is_none_or(|o| {
-        let waited = r.at.1 - o.1;
+        let waited = r.at.1.saturating_sub(o.1);
         waited >= 2_000_000 && rtt.is_none_or(|rtt| waited >= rtt + rtt / 2)
     })
 }
@@ -874,7 +877,7 @@ fn timer_fired(r: &Retransmission, rtt: Option<i64>) -> bool {
 fn real_rto(r: &Retransmission, rtt: Option<i64>) -> bool {
     let rtt = rtt.unwrap_or(i64::MAX);
     r.original.is_some_and(|o| {
-        let waited = r.at.1 - o.1;
+        let waited = r.at.1.saturating_sub(o.1);
         waited >= 200_000_000 && waited >= rtt.saturating_mul(3)
     })
 }
@@ -884,7 +887,10 @@ fn real_rto(r: &Retransmission, rtt: Option<i64>) -> bool {
 /// Windows, plus the path): the receiver was holding its ACK. Retransmitted after 250 ms or
 /// more, or after the receiver had ACKed (as seen here), the ACK was late on the path instead.
 fn waits_for_delayed_ack(r: &Retransmission) -> bool {
-    r.alone_in_flight && !r.already_acked && r.original.is_some_and(|o| r.at.1 - o.1 < 250_000_000)
+    r.alone_in_flight
+        && !r.already_acked
+        && r.original
+            .is_some_and(|o| r.at.1.saturating_sub(o.1) < 250_000_000)
 }
 
 /// Spurious judgement for one retransmission, given where the capture is.
@@ -895,7 +901,7 @@ fn is_spurious(cx: &Ctx<'_>, sender: usize, r: &Retransmission) -> bool {
     // On the sender's host an ACK cannot answer the retransmission in less than a round trip:
     // one that covers it sooner was sent for the original.
     match (cx.near(sender), cx.base_rtt_ns(), r.acked) {
-        (true, Some(rtt), Some(ack)) if rtt >= 1_000_000 => ack.1 - r.at.1 < rtt / 2,
+        (true, Some(rtt), Some(ack)) if rtt >= 1_000_000 => ack.1.saturating_sub(r.at.1) < rtt / 2,
         _ => false,
     }
 }
@@ -1035,7 +1041,7 @@ fn losses(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
             cx.side(1 - sender)
                 .sack_holes_closed
                 .iter()
-                .filter(|(open, close, resent)| !resent && early(close.1 - open.1))
+                .filter(|(open, close, resent)| !resent && early(close.1.saturating_sub(open.1)))
                 .map(|(_, close, _)| *close)
                 .collect()
         } else {
@@ -1116,11 +1122,11 @@ fn spurious_finding(
     let frames: Vec<u64> = events.iter().map(|(_, r)| r.at.0).collect();
     let lags: Vec<i64> = events
         .iter()
-        .filter_map(|(_, r)| Some(r.acked?.1 - r.original?.1))
+        .filter_map(|(_, r)| Some(r.acked?.1.saturating_sub(r.original?.1)))
         .collect();
     let timers: Vec<i64> = events
         .iter()
-        .filter_map(|(_, r)| Some(r.at.1 - r.original?.1))
+        .filter_map(|(_, r)| Some(r.at.1.saturating_sub(r.original?.1)))
         .collect();
     let median = |v: &[i64]| {
         let mut v = v.to_vec();
@@ -1141,7 +1147,7 @@ fn spurious_finding(
                     r.at,
                     format!(
                         "{snd} retransmits it after {}",
-                        r.original.map_or("?".into(), |o| secs(r.at.1 - o.1))
+                        r.original.map_or("?".into(), |o| secs(r.at.1.saturating_sub(o.1)))
                     ),
                 )),
                 r.acked.map(|a| {
@@ -1249,11 +1255,11 @@ fn windows(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
             .filter(|e| {
                 !e.flush
                     && e.reopened
-                        .is_some_and(|r| r.1 - e.start.1 >= MIN_ZERO_WINDOW_NS)
+                        .is_some_and(|r| r.1.saturating_sub(e.start.1) >= MIN_ZERO_WINDOW_NS)
             })
             .collect();
         if let Some(open) = a.zero_window.last().filter(|e| e.reopened.is_none()) {
-            let lasted = end.1 - open.start.1;
+            let lasted = end.1.saturating_sub(open.start.1);
             if lasted >= 1_000_000_000 || open.probes >= 2 {
                 let mut frames = vec![open.start.0, open.last_zero.0];
                 frames.extend(a.rsts.first().map(|r| r.at.0));
@@ -1276,7 +1282,7 @@ fn windows(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
                     ),
                     timeline: vec![
                         cx.entry(open.start, format!("{who} advertises a zero window")),
-                        cx.entry(open.last_zero, format!("{who} still advertises zero after {} ({} zero-window packets, {} probes from the {peer})", secs(open.last_zero.1 - open.start.1), open.zero_acks, open.probes)),
+                        cx.entry(open.last_zero, format!("{who} still advertises zero after {} ({} zero-window packets, {} probes from the {peer})", secs(open.last_zero.1.saturating_sub(open.start.1)), open.zero_acks, open.probes)),
                     ],
                     filter: format!("{} && (tcp.analysis.zero_window || tcp.analysis.zero_window_probe || tcp.analysis.keep_alive || tcp.flags.reset == 1)", cx.stream_filter()),
                 });
@@ -1285,7 +1291,7 @@ fn windows(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
         if !reopened.is_empty() {
             let total: i64 = reopened
                 .iter()
-                .filter_map(|e| Some(e.reopened?.1 - e.start.1))
+                .filter_map(|e| Some(e.reopened?.1.saturating_sub(e.start.1)))
                 .sum();
             let mut frames: Vec<u64> = Vec::new();
             let mut timeline = Vec::new();
@@ -1296,7 +1302,10 @@ fn windows(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
                     frames.push(r.0);
                     timeline.push(cx.entry(
                         r,
-                        format!("{who} reopens the window after {}", secs(r.1 - e.start.1)),
+                        format!(
+                            "{who} reopens the window after {}",
+                            secs(r.1.saturating_sub(e.start.1))
+                        ),
                     ));
                 }
             }
@@ -1332,9 +1341,11 @@ fn windows(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
             .filter(|&r| r > 0)
             .map(|r| a.max_window as f64 * 8.0 / (r as f64 / 1e9) / 1e6);
         let achieved = match (sender.first_data, sender.last_data) {
-            (Some(first), Some(last)) if last.1 > first.1 => {
-                Some(sender.payload_bytes as f64 * 8.0 / ((last.1 - first.1) as f64 / 1e9) / 1e6)
-            }
+            (Some(first), Some(last)) if last.1 > first.1 => Some(
+                sender.payload_bytes as f64 * 8.0
+                    / ((last.1.saturating_sub(first.1)) as f64 / 1e9)
+                    / 1e6,
+            ),
             _ => None,
         };
         let near_cap = match (cap, achieved) {

@@ -86,10 +86,13 @@ pub fn infer(ev: &Evidence, client: usize) -> Vantage {
     // SYN-ACK→ACK does.
     let hs = ev.handshake;
     if let (Some(syn), Some(syn_ack), Some(ack)) = (hs.syn, hs.syn_ack, hs.ack) {
-        let (first, second) = (syn_ack.1 - syn.1, ack.1 - syn_ack.1);
-        let near = if first > 0 && second > 0 && first >= TIMING_RATIO * second {
+        let (first, second) = (
+            syn_ack.1.saturating_sub(syn.1),
+            ack.1.saturating_sub(syn_ack.1),
+        );
+        let near = if first > 0 && second > 0 && first >= TIMING_RATIO.saturating_mul(second) {
             Some((VantagePoint::NearClient, "server"))
-        } else if first > 0 && second > 0 && second >= TIMING_RATIO * first {
+        } else if first > 0 && second > 0 && second >= TIMING_RATIO.saturating_mul(first) {
             Some((VantagePoint::NearServer, "client"))
         } else {
             None
