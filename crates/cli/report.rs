@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 use tcpsleuth_analyze::ConnectionSummary;
+use tcpsleuth_capture::printable;
 use tcpsleuth_correlate::{Correlation, FrameRef, Recording};
 use tcpsleuth_diagnose::{ConnectionDiagnosis, Finding, Severity, VantagePoint};
 
@@ -119,7 +120,7 @@ pub fn paths(all: &mut [Diagnosed]) -> Vec<Correlation> {
         if let Some(frame) = r.truncated_at {
             crate::output::warn(format_args!(
                 "{}: only the frames before {frame} are matched against the other captures",
-                d.capture.path
+                printable(&d.capture.path)
             ));
         }
     }
@@ -242,7 +243,7 @@ pub fn text(
         writeln!(
             out,
             "{}: {} frames, {} TCP connection{}: {} with findings, {} healthy",
-            d.capture.path,
+            printable(&d.capture.path),
             d.capture.frames,
             d.connections.len(),
             if d.connections.len() == 1 { "" } else { "s" },
@@ -346,7 +347,7 @@ fn paths_text(
         "Across captures: the same connections seen at two points",
     )?;
     for (n, d) in all.iter().enumerate() {
-        writeln!(out, "capture {n} = {}", d.capture.path)?;
+        writeln!(out, "capture {n} = {}", printable(&d.capture.path))?;
     }
     for c in paths {
         writeln!(out)?;

@@ -23,6 +23,7 @@
 mod error;
 mod input;
 mod pcapng;
+mod text;
 
 use std::io::Read;
 use std::path::Path;
@@ -32,6 +33,7 @@ use std::sync::Arc;
 pub use error::{CaptureError, CaptureErrorKind};
 use input::{RawStats, Window};
 use pcapng::{Endian, Interface};
+pub use text::printable;
 
 /// A link-layer header type, as in pcap's LINKTYPE_* registry. Unknown values pass intact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -55,7 +57,8 @@ pub struct Frame<'a> {
     /// pcapng interface id (0 for pcap).
     pub interface: u32,
     /// pcapng packet comment (`opt_comment` of an EPB or OPB), if any and if it is UTF-8 (an
-    /// invalid tail is cut off).
+    /// invalid tail is cut off). As the file has it: pass it through [`printable`] before
+    /// printing it on a terminal, escape it for HTML.
     pub comment: Option<&'a str>,
 }
 
@@ -300,7 +303,8 @@ impl CaptureReader {
     }
 
     /// pcapng section-header comments and interface comments, names and descriptions seen so
-    /// far, as found in the file (duplicates dropped; at most 256 kept).
+    /// far, as found in the file (duplicates dropped; at most 256 kept, of at most 4096 bytes
+    /// each). As the file has them: see [`Frame::comment`] before showing them.
     pub fn comments(&self) -> &[String] {
         &self.comments
     }
