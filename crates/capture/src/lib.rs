@@ -99,6 +99,11 @@ impl std::fmt::Display for CaptureFormat {
 /// Largest packet record (pcap) or block (pcapng) accepted; anything larger is corrupt.
 pub const MAX_RECORD_LEN: u32 = 256 << 20;
 
+/// Interfaces accepted in one pcapng section (32 bytes each: 32 MiB at most, 48 MiB while the
+/// table grows). Real captures have a handful; an interface description block past this is
+/// reported as corrupt, after the frames before it.
+pub const MAX_INTERFACES: usize = 1 << 20;
+
 const PCAP_HEADER_LEN: usize = 24;
 const PCAP_RECORD_HEADER_LEN: usize = 16;
 
@@ -572,6 +577,12 @@ impl CaptureReader {
                 }
             }
             pcapng::IDB => {
+                if interfaces.len() >= MAX_INTERFACES {
+                    return Err(corrupt(
+                        offset,
+                        format!("{name}: more than {MAX_INTERFACES} interfaces in one section"),
+                    ));
+                }
                 interfaces.push(Interface::parse(e, body));
                 let opts = body.get(8..).unwrap_or(&[]);
                 for (code, range) in pcapng::options(e, opts) {
