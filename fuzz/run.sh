@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Builds and runs the fuzz targets with libFuzzer on the stable toolchain (see README.md).
+#   fuzz/run.sh build                 build every target (instrumented, release, debug assertions)
+#   fuzz/run.sh seeds                 make the seed corpora from ../shared/corpus/public and the lab
+#   fuzz/run.sh run TARGET SECONDS    fuzz TARGET for SECONDS on its corpus (1 core)
+#   fuzz/run.sh replay TARGET FILE... run TARGET once on each FILE (e.g. fuzz/regressions/*)
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+cd "$here"
+triple="$(rustc -vV | sed -n 's/^host: //p')"
+# What cargo-fuzz passes, minus the sanitizer (-Zsanitizer needs nightly): SanitizerCoverage
+# through LLVM passes and options that stable rustc accepts, plus the checks a sanitizer-less
+# build can still make (debug assertions, overflow checks).
+export RUSTFLAGS="${RUSTFLAGS:-} -Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
+ -Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table \
+ -Cllvm-args=-sanitizer-coverage-trace-compares --cfg fuzzing -Cdebug-assertions -Coverflow-checks"
+targets=(pcap pcapng decode pipeline)
+bin() { echo "$here/target/$triple/release/$1"; }
+
+case "${1:-}" in
+  build)
+    # --target keeps RUSTFLAGS off build scripts and proc macros (no libFuzzer main in them).
+    cargo build --release --locked --target "$triple" --bins
+    ;;
+  seeds)
+    RUSTFLAGS="" cargo run --release --locked --example seeds -- "$here/corpus" \
+      "$here/../../shared/corpus/public" "$here/../fixtures/captures"
+    ;;
+  run)
+    target="$2" secs="$3"
+    mkdir -p "corpus/$target" "artifacts/$target" "regressions/$target"
+    # -timeout: a single input running 10 s is a hang; -rss_limit_mb: more than 2 GiB is a leak
+    # or an unbounded allocation; -max_len 64 KiB: room for several blocks and frames.
+    # FORK=1 runs in libFuzzer's fork mode and keeps going after a crash (each one is saved in
+    # artifacts/): for long runs, so that one known bug does not end the search for others.
+    fork=()
+    if [ -n "${FORK:-}" ]; then fork=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1); fi
+    exec "$(bin "$target")" "corpus/$target" "regressions/$target" -max_total_time="$secs" \
+      -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 "${fork[@]}" \
+      -artifact_prefix="artifacts/$target/"
+    ;;
+  replay)
+    target="$2"; shift 2
+    exec "$(bin "$target")" -runs=1 "$@"
+    ;;
+  *)
+    echo "usage: $0 build | seeds | run TARGET SECONDS | replay TARGET FILE..." >&2
+    exit 2
+    ;;
+esac
