@@ -4,6 +4,8 @@
 #   fuzz/run.sh seeds                 make the seed corpora from ../shared/corpus/public and the lab
 #   fuzz/run.sh run TARGET SECONDS    fuzz TARGET for SECONDS on its corpus (1 core)
 #   fuzz/run.sh replay TARGET FILE... run TARGET once on each FILE (e.g. fuzz/regressions/*)
+#   fuzz/run.sh ci SECONDS            each target for SECONDS in fork mode, then fail on any
+#                                     crash, hang or OOM not listed in known-crashes/TARGET.txt
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cd "$here"
@@ -13,7 +15,7 @@ triple="$(rustc -vV | sed -n 's/^host: //p')"
 # build can still make (debug assertions, overflow checks).
 export RUSTFLAGS="${RUSTFLAGS:-} -Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
  -Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table \
- -Cllvm-args=-sanitizer-coverage-trace-compares --cfg fuzzing -Cdebug-assertions -Coverflow-checks"
+ -Cllvm-args=-sanitizer-coverage-trace-compares -Cllvm-args=-simplifycfg-branch-fold-threshold=0 --cfg fuzzing -Cdebug-assertions -Coverflow-checks"
 targets=(pcap pcapng decode pipeline)
 bin() { echo "$here/target/$triple/release/$1"; }
 
@@ -23,8 +25,9 @@ case "${1:-}" in
     cargo build --release --locked --target "$triple" --bins
     ;;
   seeds)
-    RUSTFLAGS="" cargo run --release --locked --example seeds -- "$here/corpus" \
-      "$here/../../shared/corpus/public" "$here/../fixtures/captures"
+    # From the main workspace (see the example's header), without the fuzzing flags.
+    (cd .. && RUSTFLAGS="" cargo run --locked -q -p tcpsleuth-capture --example fuzz_seeds -- \
+      "$here/corpus" "$here/../../shared/corpus/public" "$here/../fixtures/captures")
     ;;
   run)
     target="$2" secs="$3"
@@ -38,6 +41,29 @@ case "${1:-}" in
     exec "$(bin "$target")" "corpus/$target" "regressions/$target" -max_total_time="$secs" \
       -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 "${fork[@]}" \
       -artifact_prefix="artifacts/$target/"
+    ;;
+  ci)
+    secs="$2" failed=0
+    for target in "${targets[@]}"; do
+      rm -rf "artifacts/$target"
+      FORK=1 "$0" run "$target" "$secs" >"artifacts-$target.log" 2>&1 || true
+      grep -E '^#[0-9]+: cov' "artifacts-$target.log" | tail -n 1 | sed "s/^/$target: /"
+      for a in "artifacts/$target"/*; do
+        [ -e "$a" ] || continue
+        # The panic's place, as crates/x/src/y.rs:LINE:COL (the first word of a known-crashes line).
+        where="$("$(bin "$target")" -runs=1 "$a" 2>&1 | grep -m1 -oE 'panicked at [^ ]+' \
+          | sed -E 's#^panicked at (.*/)?((crates|fuzz)/[^:]+:[0-9]+:[0-9]+):?$#\2#' || true)"
+        known="known-crashes/$target.txt"
+        if [ -n "$where" ] && [ -f "$known" ] && cut -d' ' -f1 "$known" | grep -qxF "$where"; then
+          echo "$target: known crash ($where), input $a"
+        else
+          echo "$target: NEW failure ${where:-(no panic: hang or out of memory)}, input $a" >&2
+          failed=1
+        fi
+      done
+      rm -f "artifacts-$target.log"
+    done
+    exit "$failed"
     ;;
   replay)
     target="$2"; shift 2

@@ -95,34 +95,17 @@ fn check_error(message: &str, offset: u64, input_len: usize) {
     );
 }
 
-/// The link types the decoder knows, for the decoder target's first byte (a byte past the
-/// table picks an arbitrary link type from the second byte, to cover the unknown ones).
-pub const LINK_TYPES: [u32; 10] = [1, 113, 276, 101, 12, 14, 228, 229, 0, 108];
-
-/// Splits a decoder-target input: byte 0 picks the link type, bytes 1..5 give the on-wire
-/// length (little-endian; 0 means the captured length), the rest is the frame.
+/// Splits a decoder-target input: the link type (u16), the on-wire length (u32; 0 means the
+/// captured length), both little-endian, then the frame. (The seeds are written by
+/// crates/capture/examples/fuzz_seeds.rs.)
 pub fn split_decode_input(data: &[u8]) -> Option<(u32, u32, &[u8])> {
-    let (&sel, rest) = data.split_first()?;
+    let (link, rest) = data.split_first_chunk::<2>()?;
     let (len, frame) = rest.split_first_chunk::<4>()?;
-    let link = match LINK_TYPES.get(usize::from(sel)) {
-        Some(&l) => l,
-        None => u32::from(sel),
-    };
     let orig = match u32::from_le_bytes(*len) {
         0 => u32::try_from(frame.len()).unwrap_or(u32::MAX),
         n => n,
     };
-    Some((link, orig, frame))
-}
-
-/// The decoder-target input for one frame (inverse of [`split_decode_input`]).
-pub fn decode_input(link_type: u32, original_len: u32, frame: &[u8]) -> Option<Vec<u8>> {
-    let sel = LINK_TYPES.iter().position(|&l| l == link_type)?;
-    let mut v = Vec::with_capacity(frame.len() + 5);
-    v.push(u8::try_from(sel).ok()?);
-    v.extend_from_slice(&original_len.to_le_bytes());
-    v.extend_from_slice(frame);
-    Some(v)
+    Some((u32::from(u16::from_le_bytes(*link)), orig, frame))
 }
 
 /// pcap's magic numbers (µs and ns, both byte orders).

@@ -1,6 +1,9 @@
-//! Makes the seed corpora: `seeds OUT_DIR CAPTURE_DIR...`. Each capture found (any file the
-//! reader opens) seeds the reader targets (by format) and the pipeline target, cut to the
-//! fuzzers' 64 KiB input limit; each distinct frame seeds the decoder target.
+//! Makes the fuzzers' seed corpora (fuzz/README.md): `fuzz_seeds OUT_DIR CAPTURE_DIR...`.
+//! Each capture found (any file the reader opens) seeds the reader targets (by format) and the
+//! pipeline target, cut to the fuzzers' 64 KiB input limit; frames seed the decoder target.
+//!
+//! An example of this crate rather than part of fuzz/, so that CI runs it from the debug build
+//! its tests already made instead of building the capture stack a third time.
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashSet;
@@ -8,7 +11,6 @@ use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
 use tcpsleuth_capture::{CaptureFormat, CaptureReader, Compression};
-use tcpsleuth_fuzz::decode_input;
 
 const MAX_LEN: usize = 64 * 1024;
 /// Frames kept per capture for the decoder: its corpus stays quick to load and merge.
@@ -37,7 +39,7 @@ fn save(dir: &Path, bytes: &[u8]) -> std::io::Result<()> {
 fn main() -> std::io::Result<()> {
     let args: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
     let Some((out, dirs)) = args.split_first() else {
-        eprintln!("usage: seeds OUT_DIR CAPTURE_DIR...");
+        eprintln!("usage: fuzz_seeds OUT_DIR CAPTURE_DIR...");
         std::process::exit(2);
     };
     let target = |t: &str| -> std::io::Result<PathBuf> {
@@ -82,10 +84,16 @@ fn main() -> std::io::Result<()> {
             if !seen.insert(key) {
                 continue;
             }
-            if let Some(input) = decode_input(f.link_type.0, f.original_len, f.data) {
-                save(&decode, &input)?;
-                kept += 1;
-            }
+            // The decoder target's input: link type (u16), on-wire length (u32), the frame; both
+            // little-endian (fuzz/src/lib.rs, `split_decode_input`).
+            let Ok(link_type) = u16::try_from(f.link_type.0) else {
+                continue;
+            };
+            let mut input = link_type.to_le_bytes().to_vec();
+            input.extend_from_slice(&f.original_len.to_le_bytes());
+            input.extend_from_slice(f.data);
+            save(&decode, &input)?;
+            kept += 1;
         }
         frames += kept;
     }
