@@ -31,7 +31,8 @@ case "${1:-}" in
     ;;
   run)
     target="$2" secs="$3"
-    mkdir -p "corpus/$target" "artifacts/$target" "regressions/$target"
+    out="${ARTIFACTS:-artifacts}/$target"
+    mkdir -p "corpus/$target" "$out" "regressions/$target"
     # -timeout: a single input running 10 s is a hang; -rss_limit_mb: more than 2 GiB is a leak
     # or an unbounded allocation; -max_len 64 KiB: room for several blocks and frames.
     # FORK=1 runs in libFuzzer's fork mode and keeps going after a crash (each one is saved in
@@ -40,18 +41,21 @@ case "${1:-}" in
     if [ -n "${FORK:-}" ]; then fork=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1); fi
     exec "$(bin "$target")" "corpus/$target" "regressions/$target" -max_total_time="$secs" \
       -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 "${fork[@]}" \
-      -artifact_prefix="artifacts/$target/"
+      -artifact_prefix="$out/"
     ;;
   ci)
     secs="$2" failed=0
     for target in "${targets[@]}"; do
-      rm -rf "artifacts/$target"
-      FORK=1 "$0" run "$target" "$secs" >"artifacts-$target.log" 2>&1 || true
-      grep -E '^#[0-9]+: cov' "artifacts-$target.log" | tail -n 1 | sed "s/^/$target: /"
-      for a in "artifacts/$target"/*; do
+      # Apart from the artifacts of any longer run going on.
+      out="artifacts/ci/$target"
+      rm -rf "$out"
+      mkdir -p "$out"
+      ARTIFACTS=artifacts/ci FORK=1 "$0" run "$target" "$secs" >"$out.log" 2>&1 || true
+      grep -E '^#[0-9]+: cov' "$out.log" | tail -n 1 | sed "s/^/$target: /"
+      for a in "$out"/*; do
         [ -e "$a" ] || continue
         # The panic's place, as crates/x/src/y.rs:LINE:COL (the first word of a known-crashes line).
-        where="$("$(bin "$target")" -runs=1 "$a" 2>&1 | grep -m1 -oE 'panicked at [^ ]+' \
+        where="$("$(bin "$target")" -runs=1 -timeout=10 -rss_limit_mb=2048 "$a" 2>&1 | grep -m1 -oE 'panicked at [^ ]+' \
           | sed -E 's#^panicked at (.*/)?((crates|fuzz)/[^:]+:[0-9]+:[0-9]+):?$#\2#' || true)"
         known="known-crashes/$target.txt"
         if [ -n "$where" ] && [ -f "$known" ] && cut -d' ' -f1 "$known" | grep -qxF "$where"; then
@@ -61,7 +65,6 @@ case "${1:-}" in
           failed=1
         fi
       done
-      rm -f "artifacts-$target.log"
     done
     exit "$failed"
     ;;
@@ -70,7 +73,7 @@ case "${1:-}" in
     exec "$(bin "$target")" -runs=1 "$@"
     ;;
   *)
-    echo "usage: $0 build | seeds | run TARGET SECONDS | replay TARGET FILE..." >&2
+    echo "usage: $0 build | seeds | run TARGET SECONDS | ci SECONDS | replay TARGET FILE..." >&2
     exit 2
     ;;
 esac
