@@ -129,3 +129,20 @@ fn hostile_file_names_are_escaped() {
         "the name is shown escaped"
     );
 }
+
+/// `packets` with several captures heads each one's table with its name.
+/// Fails today: crates/cli/main.rs writes that heading with the raw path
+/// (`writeln!(out, "== {}", path.display())`); it should go through
+/// `tcpsleuth_capture::printable` like every other capture name. For the lead (main.rs).
+#[test]
+#[ignore = "main.rs prints the packets heading's file name raw: see the comment"]
+fn packets_headings_escape_file_names() {
+    let bytes = std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(EXAMPLE))
+        .expect("example");
+    let f = TempFile::new(&format!("{TERMINAL_ATTACK}a.pcap"), &bytes);
+    let g = TempFile::new(&format!("{TERMINAL_ATTACK}b.pcap"), &bytes);
+    let r = run(&["packets", "--color", "never", f.path(), g.path()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("== "), "{}", r.stdout);
+    assert_inert_on_a_terminal("packets stdout", &r.stdout);
+}
