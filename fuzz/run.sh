@@ -50,8 +50,16 @@ case "${1:-}" in
       out="artifacts/ci/$target"
       rm -rf "$out"
       mkdir -p "$out"
-      ARTIFACTS=artifacts/ci FORK=1 "$0" run "$target" "$secs" >"$out.log" 2>&1 || true
-      grep -E '^#[0-9]+: cov' "$out.log" | tail -n 1 | sed "s/^/$target: /"
+      ARTIFACTS=artifacts/ci FORK=1 "$here/run.sh" run "$target" "$secs" >"$out.log" 2>&1 || true
+      # The last status line says how far it got; none means it never ran.
+      status="$(grep -E '^#[0-9]+: cov' "$out.log" | tail -n 1 || true)"
+      if [ -z "$status" ]; then
+        echo "$target: the fuzzer did not run:" >&2
+        cat "$out.log" >&2
+        failed=1
+      else
+        echo "$target: $status"
+      fi
       for a in "$out"/*; do
         [ -e "$a" ] || continue
         # The panic's place, as crates/x/src/y.rs:LINE:COL (the first word of a known-crashes line).
