@@ -203,3 +203,54 @@ fn corpus_refused_connection() {
         .count();
     assert!(refused >= 1);
 }
+
+/// `analyze` retires connections as they end and forgets them, to keep memory flat; the
+/// `connections` command keeps every one to the end. Both must describe the same connections
+/// with the same numbers, on every corpus and lab capture.
+#[test]
+fn streaming_diagnosis_sees_the_same_connections_as_a_whole_capture_pass() {
+    let mut files = corpus_files();
+    for entry in std::fs::read_dir(root().join("fixtures/captures/lab"))
+        .expect("lab captures")
+        .flatten()
+    {
+        if entry.path().extension().is_some_and(|e| e == "pcap") {
+            files.push(entry.path());
+        }
+    }
+    let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+    let mut args: Vec<&str> = vec!["connections", "--format", "json"];
+    args.extend(names.iter().map(String::as_str));
+    let (_, whole, _) = tcpsleuth(&args);
+    let whole: Value = serde_json::from_str(&whole).expect("connections JSON");
+    let streamed = analyze_json(&args[3..]);
+    let key = |capture: &Value, stream: &Value| (capture.as_u64(), stream.as_u64());
+    let mut expected: std::collections::BTreeMap<_, Value> = whole["connections"]
+        .as_array()
+        .expect("connections")
+        .iter()
+        .map(|row| {
+            let mut summary = row.clone();
+            let capture = summary
+                .as_object_mut()
+                .and_then(|o| o.remove("capture"))
+                .unwrap_or_default();
+            (key(&capture, &row["stream"]), summary)
+        })
+        .collect();
+    let conns = streamed["connections"].as_array().expect("connections");
+    assert_eq!(conns.len(), expected.len());
+    let mut compared = 0;
+    for conn in conns {
+        let capture = conn["capture"].as_u64().unwrap_or(0) as usize;
+        let summary = expected
+            .remove(&key(&conn["capture"], &conn["stream"]))
+            .unwrap_or_else(|| panic!("{} not in the whole pass", conn["stream"]));
+        // Frames arriving after a connection was retired are counted apart, not in it.
+        if streamed["captures"][capture]["late_frames"].is_null() {
+            assert_eq!(conn["summary"], summary, "{}", names[capture]);
+            compared += 1;
+        }
+    }
+    assert!(compared > 2000, "{compared}");
+}

@@ -53,6 +53,11 @@ pub enum Command {
         /// Write the report to FILE instead of standard output (say, report.html)
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: Option<PathBuf>,
+        /// Most connections tracked with full state at once (about 5 KiB each); past it the
+        /// least recently active are diagnosed early and forgotten (docs/limits.md)
+        #[arg(long, value_name = "N", default_value_t = tcpsleuth_analyze::Retention::default().max_live,
+              value_parser = at_least_one)]
+        max_connections: usize,
     },
     /// One row per TCP frame: stream, endpoints, relative seq/ack, window and tcp.analysis flags
     #[command(after_help = AFTER_HELP)]
@@ -146,6 +151,15 @@ pub fn options_with_values() -> Vec<String> {
             long.into_iter().chain(short)
         })
         .collect()
+}
+
+/// A count that must be at least 1.
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 #[cfg(test)]

@@ -9,12 +9,14 @@ mod args;
 mod output;
 mod pipeline;
 mod report;
+mod results;
 mod series;
 
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
+use tcpsleuth_analyze::Retention;
 
 use args::{AnalyzeFormat, Cli, Command, ConnectionsFormat, PacketsFormat};
 
@@ -77,23 +79,8 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             format,
             brief,
             output,
+            max_connections,
         } => {
-            let mut all = Vec::new();
-            for path in captures {
-                let stages = pipeline::Stages {
-                    diagnose: true,
-                    correlate: captures.len() > 1,
-                    progress: progress(false),
-                };
-                match pipeline::run(path, stages, |_| Ok(()))? {
-                    Ok(outcome) => {
-                        failed |= report_damage(&outcome);
-                        all.push(report::Diagnosed::new(path.clone(), outcome));
-                    }
-                    Err(unreadable) => failed |= report_unreadable(&unreadable),
-                }
-            }
-            let paths = report::paths(&mut all);
             // With -o the report goes to a file (no colour, no wrapping: not a terminal).
             let mut file = match output {
                 Some(path) => Some(io::BufWriter::new(std::fs::File::create(path).map_err(
@@ -102,23 +89,49 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
                 None => None,
             };
             let to_file = file.is_some();
+            let text_options = report::TextOptions {
+                brief: *brief,
+                verbose: cli.verbose,
+                color: !to_file && output::use_color(cli.color),
+                width: if to_file { None } else { output::wrap_width() },
+            };
+            let mut all = Vec::new();
+            for path in captures {
+                let stages = pipeline::Stages {
+                    correlate: captures.len() > 1,
+                    progress: progress(false),
+                };
+                let keep = match format {
+                    AnalyzeFormat::Json => results::Keep::Json,
+                    AnalyzeFormat::Text => results::Keep::Text(text_options),
+                    AnalyzeFormat::Html => results::Keep::Memory,
+                };
+                let mut store = results::Store::new(keep, all.len());
+                let mut sink = |summary, diagnosis, _| store.add(summary, diagnosis);
+                let retention = Retention {
+                    max_live: *max_connections,
+                    ..Retention::default()
+                };
+                let run = pipeline::diagnose(path, stages, retention, &mut sink)?;
+                match run {
+                    Ok(outcome) => {
+                        failed |= report_damage(&outcome);
+                        let kept = store.into_report()?;
+                        all.push(report::Diagnosed::new(path.clone(), outcome, kept));
+                    }
+                    Err(unreadable) => failed |= report_unreadable(&unreadable),
+                }
+            }
+            let paths = report::paths(&mut all);
             let mut sink: &mut dyn Write = match file.as_mut() {
                 Some(f) => f,
                 None => &mut out,
             };
             match format {
                 _ if all.is_empty() => {}
-                AnalyzeFormat::Json => report::json(&mut sink, &all, &paths)?,
+                AnalyzeFormat::Json => report::json(&mut sink, &mut all, &paths)?,
                 AnalyzeFormat::Html => report::html(&mut sink, &all, &paths)?,
-                AnalyzeFormat::Text => {
-                    let opts = report::TextOptions {
-                        brief: *brief,
-                        verbose: cli.verbose,
-                        color: !to_file && output::use_color(cli.color),
-                        width: if to_file { None } else { output::wrap_width() },
-                    };
-                    report::text(&mut sink, &all, &paths, &opts)?
-                }
+                AnalyzeFormat::Text => report::text(&mut sink, &mut all, &paths, &text_options)?,
             }
             if let Some(mut f) = file {
                 f.flush()?;

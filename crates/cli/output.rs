@@ -189,7 +189,7 @@ impl PacketPrinter {
         let dst = SocketAddr::new(seg.dst, seg.dst_port);
         match self.format {
             PacketsFormat::Jsonl => {
-                let a = event.analysis;
+                let a = event.analysis().copied();
                 let line = PacketLine {
                     frame: event.frame.number,
                     time,
@@ -235,7 +235,7 @@ impl PacketPrinter {
                     self.header_done = true;
                 }
                 let endpoints = format!("{src} -> {dst}");
-                let (seq, ack, win, analysis) = match event.analysis {
+                let (seq, ack, win, analysis) = match event.analysis() {
                     Some(a) => (a.rel_seq, a.rel_ack, a.window, a.flags.to_string()),
                     None if event.kind == TcpKind::IcmpQuote => (
                         seg.seq,
@@ -251,7 +251,7 @@ impl PacketPrinter {
                     ),
                 };
                 let dup = event
-                    .analysis
+                    .analysis()
                     .and_then(|a| a.dup_ack)
                     .map(|(n, f)| format!(" #{n} of {f}"))
                     .unwrap_or_default();
@@ -311,8 +311,18 @@ pub struct CaptureSummary {
     ipv4_fragments_not_reassembled: u64,
     other_frames: u64,
     malformed_frames: u64,
+    /// Frames on connections already diagnosed and retired (see docs/limits.md).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub late_frames: u64,
+    /// Connections diagnosed early because too many were open at once (see docs/limits.md).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub evicted_connections: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub damage: Option<String>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl CaptureSummary {
@@ -325,6 +335,8 @@ impl CaptureSummary {
             ipv4_fragments_not_reassembled: o.counts.fragments,
             other_frames: o.counts.not_tcp,
             malformed_frames: o.counts.malformed,
+            late_frames: o.retention.late_frames,
+            evicted_connections: o.retention.evicted,
             damage: o.damage.as_ref().map(ToString::to_string),
         }
     }
@@ -355,6 +367,7 @@ pub fn connections_json(out: &mut impl Write, all: &[(PathBuf, Outcome)]) -> any
         .flat_map(|(capture, (_, o))| {
             o.analyzer
                 .summaries()
+                .into_iter()
                 .map(move |summary| ConnectionRow { capture, summary })
         })
         .collect();

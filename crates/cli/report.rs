@@ -11,25 +11,20 @@ use tcpsleuth_diagnose::{ConnectionDiagnosis, Finding, Severity, VantagePoint};
 
 use crate::output::{how_it_ended, write_wrapped, CaptureSummary, Paint};
 use crate::pipeline::Outcome;
+use crate::results::{Entry, Kept};
 
 /// One capture's diagnosis, connections in stream order.
 pub struct Diagnosed {
     pub capture: CaptureSummary,
-    pub connections: Vec<(ConnectionSummary, ConnectionDiagnosis)>,
+    pub connections: Kept,
     /// Packets recorded for matching against the other captures (several captures only).
     recording: Option<Recording>,
 }
 
 impl Diagnosed {
-    pub fn new(path: PathBuf, mut outcome: Outcome) -> Diagnosed {
-        let capture = CaptureSummary::new(&path, &outcome);
-        let summaries: Vec<ConnectionSummary> = outcome.analyzer.summaries().collect();
-        let connections = match outcome.diagnoser.take() {
-            Some(d) => d.finish(summaries),
-            None => Vec::new(),
-        };
+    pub fn new(path: PathBuf, mut outcome: Outcome, connections: Kept) -> Diagnosed {
         Diagnosed {
-            capture,
+            capture: CaptureSummary::new(&path, &outcome),
             connections,
             recording: outcome.recorder.take().map(|r| r.finish()),
         }
@@ -45,6 +40,7 @@ pub fn html(out: &mut impl Write, all: &[Diagnosed], paths: &[Correlation]) -> a
     for d in all {
         let wanted: Vec<crate::series::Wanted> = d
             .connections
+            .memory
             .iter()
             .filter(|(_, diag)| !diag.findings.is_empty())
             .map(|(s, _)| {
@@ -90,7 +86,7 @@ pub fn html(out: &mut impl Write, all: &[Diagnosed], paths: &[Correlation]) -> a
             .enumerate()
             .flat_map(|(capture, d)| {
                 let series = &series_of[capture];
-                d.connections.iter().map(move |(summary, diagnosis)| ConnectionView {
+                d.connections.memory.iter().map(move |(summary, diagnosis)| ConnectionView {
                     capture,
                     summary,
                     diagnosis,
@@ -128,16 +124,6 @@ pub fn paths(all: &mut [Diagnosed]) -> Vec<Correlation> {
 }
 
 #[derive(Serialize)]
-struct Document<'a> {
-    tcpsleuth: Version,
-    captures: Vec<&'a CaptureSummary>,
-    connections: Vec<ConnectionEntry<'a>>,
-    /// Connections seen in two captures; only when several captures were given.
-    #[serde(skip_serializing_if = "<[Correlation]>::is_empty")]
-    paths: &'a [Correlation],
-}
-
-#[derive(Serialize)]
 struct Version {
     version: &'static str,
 }
@@ -157,33 +143,88 @@ struct ConnectionEntry<'a> {
     findings: &'a [Finding],
 }
 
-pub fn json(out: &mut impl Write, all: &[Diagnosed], paths: &[Correlation]) -> anyhow::Result<()> {
-    let doc = Document {
-        tcpsleuth: Version {
+/// Indentation of a connection in the document: an element of the top object's array.
+const ENTRY_INDENT: &[u8] = b"    ";
+
+/// Renders one connection's entry of the JSON document, indented to its place in it.
+pub fn json_entry(
+    out: &mut Vec<u8>,
+    capture: usize,
+    s: &ConnectionSummary,
+    diag: &ConnectionDiagnosis,
+) -> anyhow::Result<()> {
+    let entry = ConnectionEntry {
+        capture,
+        stream: s.stream,
+        client: s.client.to_string(),
+        server: s.server.to_string(),
+        severity: diag.severity().map(|s| s.as_str()),
+        vantage: &diag.vantage,
+        application: &diag.application,
+        summary: s,
+        findings: &diag.findings,
+    };
+    pretty_at(out, &entry, ENTRY_INDENT)
+}
+
+/// Pretty JSON as `serde_json::to_writer_pretty` writes it, every line after the first
+/// indented by `indent`: the document is written piece by piece, identical to one written
+/// whole.
+fn pretty_at(out: &mut Vec<u8>, value: &impl Serialize, indent: &[u8]) -> anyhow::Result<()> {
+    let text = serde_json::to_vec_pretty(value)?;
+    out.reserve(text.len() + text.len() / 16);
+    for (i, line) in text.split(|&b| b == b'\n').enumerate() {
+        if i > 0 {
+            out.push(b'\n');
+            out.extend_from_slice(indent);
+        }
+        out.extend_from_slice(line);
+    }
+    Ok(())
+}
+
+/// The JSON document: `{tcpsleuth, captures, connections, paths}`, connections by capture
+/// then stream.
+pub fn json(
+    out: &mut impl Write,
+    all: &mut [Diagnosed],
+    paths: &[Correlation],
+) -> anyhow::Result<()> {
+    let mut piece = Vec::new();
+    out.write_all(b"{\n  \"tcpsleuth\": ")?;
+    pretty_at(
+        &mut piece,
+        &Version {
             version: env!("CARGO_PKG_VERSION"),
         },
-        captures: all.iter().map(|d| &d.capture).collect(),
-        connections: all
-            .iter()
-            .enumerate()
-            .flat_map(|(capture, d)| {
-                d.connections.iter().map(move |(s, diag)| ConnectionEntry {
-                    capture,
-                    stream: s.stream,
-                    client: s.client.to_string(),
-                    server: s.server.to_string(),
-                    severity: diag.severity().map(|s| s.as_str()),
-                    vantage: &diag.vantage,
-                    application: &diag.application,
-                    summary: s,
-                    findings: &diag.findings,
-                })
-            })
-            .collect(),
-        paths,
-    };
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
-    out.write_all(b"\n")?;
+        b"  ",
+    )?;
+    out.write_all(&piece)?;
+    out.write_all(b",\n  \"captures\": ")?;
+    piece.clear();
+    let captures: Vec<&CaptureSummary> = all.iter().map(|d| &d.capture).collect();
+    pretty_at(&mut piece, &captures, b"  ")?;
+    out.write_all(&piece)?;
+    out.write_all(b",\n  \"connections\": [")?;
+    let mut first = true;
+    for d in all.iter_mut() {
+        let kept = &mut d.connections;
+        let entries = std::mem::take(&mut kept.entries);
+        for e in &entries {
+            out.write_all(if first { b"\n    " } else { b",\n    " })?;
+            first = false;
+            kept.copy_first(e, out)?;
+        }
+        kept.entries = entries;
+    }
+    out.write_all(if first { b"]" } else { b"\n  ]" })?;
+    if !paths.is_empty() {
+        out.write_all(b",\n  \"paths\": ")?;
+        piece.clear();
+        pretty_at(&mut piece, &paths, b"  ")?;
+        out.write_all(&piece)?;
+    }
+    out.write_all(b"\n}\n")?;
     Ok(())
 }
 
@@ -223,97 +264,129 @@ impl TextOptions {
     }
 }
 
+/// One problem connection's verdict line (and where it was captured, with `--brief --verbose`).
+pub fn verdict(
+    out: &mut impl Write,
+    s: &ConnectionSummary,
+    diag: &ConnectionDiagnosis,
+    opts: &TextOptions,
+) -> anyhow::Result<()> {
+    let Some(top) = diag.findings.first() else {
+        return Ok(());
+    };
+    // Padded outside the colour, so that escapes do not count towards the width.
+    let word = top.severity.as_str().to_uppercase();
+    writeln!(
+        out,
+        "{}{:pad$} stream {:<4} {}  {} ({}, {:.2}): {}",
+        opts.severity(top.severity, &word),
+        "",
+        s.stream,
+        s.endpoints(),
+        opts.paint(Paint::Id, top.id),
+        top.actor,
+        top.confidence,
+        top.summary,
+        pad = 8usize.saturating_sub(word.len()),
+    )?;
+    if opts.brief && opts.verbose {
+        writeln!(out, "{:9}Captured: {}", "", captured(diag))?;
+    }
+    Ok(())
+}
+
 pub fn text(
     out: &mut impl Write,
-    all: &[Diagnosed],
+    all: &mut [Diagnosed],
     paths: &[Correlation],
     opts: &TextOptions,
 ) -> anyhow::Result<()> {
-    for (i, d) in all.iter().enumerate() {
+    for (i, d) in all.iter_mut().enumerate() {
         if i > 0 {
             writeln!(out)?;
         }
-        let mut problems: Vec<&(ConnectionSummary, ConnectionDiagnosis)> = d
-            .connections
-            .iter()
-            .filter(|(_, diag)| !diag.findings.is_empty())
-            .collect();
-        problems.sort_by_key(|(s, diag)| (diag.severity(), s.stream));
-        let healthy = d.connections.len() - problems.len();
+        let kept = &mut d.connections;
+        let entries = std::mem::take(&mut kept.entries);
+        let mut problems: Vec<&Entry> = entries.iter().filter(|e| e.severity.is_some()).collect();
+        problems.sort_by_key(|e| (e.severity, e.stream));
+        let healthy = kept.connections - kept.problems;
         writeln!(
             out,
             "{}: {} frames, {} TCP connection{}: {} with findings, {} healthy",
             printable(&d.capture.path),
             d.capture.frames,
-            d.connections.len(),
-            if d.connections.len() == 1 { "" } else { "s" },
-            problems.len(),
+            kept.connections,
+            if kept.connections == 1 { "" } else { "s" },
+            kept.problems,
             healthy
         )?;
+        retention_note(out, &d.capture)?;
         if !problems.is_empty() {
             writeln!(out)?;
         }
-        for (s, diag) in &problems {
-            let Some(top) = diag.findings.first() else {
-                continue;
-            };
-            // Padded outside the colour, so that escapes do not count towards the width.
-            let word = top.severity.as_str().to_uppercase();
-            writeln!(
-                out,
-                "{}{:pad$} stream {:<4} {}  {} ({}, {:.2}): {}",
-                opts.severity(top.severity, &word),
-                "",
-                s.stream,
-                s.endpoints(),
-                opts.paint(Paint::Id, top.id),
-                top.actor,
-                top.confidence,
-                top.summary,
-                pad = 8usize.saturating_sub(word.len()),
-            )?;
-            if opts.brief && opts.verbose {
-                writeln!(out, "{:9}Captured: {}", "", captured(diag))?;
-            }
+        for e in &problems {
+            kept.copy_first(e, out)?;
         }
         if !opts.brief {
-            for (s, diag) in &problems {
-                connection_detail(out, s, diag, opts)?;
+            for e in &problems {
+                kept.copy_second(e, out)?;
             }
         }
         if opts.verbose && healthy > 0 {
-            healthy_table(out, d, opts)?;
+            writeln!(out)?;
+            opts.rule(out, "healthy connections")?;
+            writeln!(
+                out,
+                "{:>6}  {:<47} {:>13} {:>17} {:>9}  {:<12} captured",
+                "stream", "client → server", "packets c/s", "payload c/s", "duration", "end"
+            )?;
+            for e in entries.iter().filter(|e| e.severity.is_none()) {
+                kept.copy_first(e, out)?;
+            }
         }
+        kept.entries = entries;
     }
     paths_text(out, all, paths, opts)
 }
 
-/// `--verbose`: the connections without findings, one row each, with where they were captured.
-fn healthy_table(out: &mut impl Write, d: &Diagnosed, opts: &TextOptions) -> anyhow::Result<()> {
-    writeln!(out)?;
-    opts.rule(out, "healthy connections")?;
-    writeln!(
-        out,
-        "{:>6}  {:<47} {:>13} {:>17} {:>9}  {:<12} captured",
-        "stream", "client → server", "packets c/s", "payload c/s", "duration", "end"
-    )?;
-    for (s, diag) in &d.connections {
-        if !diag.findings.is_empty() {
-            continue;
-        }
-        let (packets, payload) = crate::output::volumes(s);
+/// What a run gave up to keep its memory bounded, if anything.
+fn retention_note(out: &mut impl Write, capture: &CaptureSummary) -> anyhow::Result<()> {
+    if capture.evicted_connections > 0 {
         writeln!(
             out,
-            "{:>6}  {:<47} {:>13} {:>17} {:>8.3}s  {:<12} {}",
-            s.stream,
-            s.endpoints(),
-            packets,
-            payload,
-            s.duration,
-            how_it_ended(s),
-            captured(diag)
+            "note: {} connections were diagnosed before they ended: more were open at once than \
+             the tracked-connection cap (--max-connections); their analysis stops at that point",
+            capture.evicted_connections,
         )?;
     }
+    if capture.late_frames > 0 {
+        writeln!(
+            out,
+            "note: {} frames arrived on connections already closed and diagnosed, and were not analysed",
+            capture.late_frames
+        )?;
+    }
+    Ok(())
+}
+
+/// `--verbose`: a connection without findings, one row, with where it was captured.
+pub fn healthy_row(
+    out: &mut impl Write,
+    s: &ConnectionSummary,
+    diag: &ConnectionDiagnosis,
+) -> anyhow::Result<()> {
+    let (packets, payload) = crate::output::volumes(s);
+    writeln!(
+        out,
+        "{:>6}  {:<47} {:>13} {:>17} {:>8.3}s  {:<12} {}",
+        s.stream,
+        s.endpoints(),
+        packets,
+        payload,
+        s.duration,
+        how_it_ended(s),
+        captured(diag)
+    )?;
     Ok(())
 }
 
@@ -439,7 +512,7 @@ fn paths_text(
     Ok(())
 }
 
-fn connection_detail(
+pub fn connection_detail(
     out: &mut impl Write,
     s: &ConnectionSummary,
     diag: &ConnectionDiagnosis,

@@ -1,9 +1,11 @@
 //! The per-frame driver: conversation lookup, port reuse, relative numbers, initial RTT,
 //! window scaling and completeness around the sequence analysis (reference §3).
 
+use std::collections::VecDeque;
+
 use tcpsleuth_decode::{Segment, TcpFlags};
 
-use crate::conversation::{flow_index, ConversationTable, Endpoint};
+use crate::conversation::{flow_index, ConversationTable, Endpoint, Key};
 use crate::flags::AnalysisFlags;
 use crate::flow::{Flow, WSCALE_NONE, WSCALE_UNKNOWN};
 use crate::judgement::{self, Correction, Scoreboard};
@@ -38,6 +40,108 @@ pub struct PacketAnalysis {
     /// tcpsleuth's own verdict where tshark's flags are demonstrably wrong (see
     /// `judgement`); `flags` stay tshark-compatible.
     pub corrected: Option<Correction>,
+    /// The frame belongs to a connection already retired by a streaming run (see
+    /// [`Retention`]): only `stream` is meaningful, and the frame changes nothing.
+    pub retired: bool,
+}
+
+impl PacketAnalysis {
+    fn retired(stream: u32) -> PacketAnalysis {
+        PacketAnalysis {
+            stream,
+            flags: AnalysisFlags::default(),
+            dup_ack: None,
+            acks_frame: None,
+            ack_rtt_ns: None,
+            initial_rtt_ns: None,
+            bytes_in_flight: None,
+            push_bytes_sent: None,
+            rto: None,
+            rel_seq: 0,
+            rel_ack: 0,
+            window: 0,
+            completeness: 0,
+            corrected: None,
+            retired: true,
+        }
+    }
+}
+
+/// How a streaming run ([`Analyzer::streaming`]) keeps memory bounded by the connections alive
+/// at once rather than by the file: finished connections are handed out and forgotten.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// A connection closed (FIN both ways, or a RST) and silent this long is retired. Long
+    /// enough for retransmitted FINs and the RSTs that answer late segments.
+    pub retire_after_ns: i64,
+    /// A retired connection's address/port pair is remembered this long, so that its late
+    /// frames keep its `tcp.stream` and a SYN reusing the ports is recognised as tshark does.
+    /// Past it a non-SYN frame on those ports starts a new stream (tshark would reuse the old).
+    pub remember_ns: i64,
+    /// The most connections held with full state at once. Past it the least recently active
+    /// are retired early ("evicted"), with the analysis they had so far, down to half of it.
+    pub max_live: usize,
+    /// The most retired connections remembered at once; past it the oldest are forgotten
+    /// before [`Retention::remember_ns`].
+    pub max_remembered: usize,
+}
+
+impl Default for Retention {
+    fn default() -> Retention {
+        Retention {
+            retire_after_ns: 10_000_000_000,
+            remember_ns: 300_000_000_000,
+            max_live: 20_000,
+            max_remembered: 200_000,
+        }
+    }
+}
+
+/// Why a connection was handed out before the end of the capture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetireReason {
+    /// Closed and silent for [`Retention::retire_after_ns`].
+    Closed,
+    /// A new connection on the same ports (port reuse) took its place: no later frame can
+    /// reach it.
+    Replaced,
+    /// Retired early because more than [`Retention::max_live`] connections were open at once.
+    Evicted,
+    /// Still open at the end of the capture.
+    End,
+}
+
+/// A connection whose analysis is over.
+#[derive(Debug, Clone)]
+pub struct Retired {
+    pub summary: ConnectionSummary,
+    pub reason: RetireReason,
+}
+
+/// What a streaming run gave up to stay bounded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RetentionStats {
+    /// Frames that arrived on a connection after it was retired (not analysed).
+    pub late_frames: u64,
+    /// Connections retired early because of [`Retention::max_live`].
+    pub evicted: u64,
+    /// The most connections held with full state at once.
+    pub peak_live: usize,
+}
+
+/// What the table holds for an address/port pair.
+struct Slot {
+    stream: u32,
+    state: State,
+}
+
+enum State {
+    Live(Box<Conversation>),
+    /// Retired by a streaming run; kept to tell late frames and port reuse apart.
+    Retired {
+        /// Each flow's base sequence number, if it had one.
+        base_seq: [Option<u32>; 2],
+    },
 }
 
 struct Conversation {
@@ -48,13 +152,32 @@ struct Conversation {
     /// Evidence for the corrected judgements, per flow.
     boards: [Scoreboard; 2],
     stats: ConnectionStats,
+    /// Queued in `Analyzer::closing`.
+    closing: bool,
 }
 
 /// Streaming connection tracker and per-packet analyzer. Feed frames in file order.
+///
+/// Made with [`Analyzer::new`] it keeps every connection to the end, as tshark does. Made with
+/// [`Analyzer::streaming`] it hands finished connections out through [`Analyzer::retire`] and
+/// forgets them, so that memory follows the connections alive at once.
 #[derive(Default)]
 pub struct Analyzer {
-    table: ConversationTable,
-    conversations: Vec<Conversation>,
+    table: ConversationTable<Slot>,
+    next_stream: u32,
+    /// Conversations whose ports a newer one took over: kept for the summaries, or handed out
+    /// at the next [`Analyzer::retire`] by a streaming analyzer.
+    // Boxed as they come out of the table: unboxing would copy each one.
+    #[allow(clippy::vec_box)]
+    replaced: Vec<Box<Conversation>>,
+    retention: Option<Retention>,
+    live: usize,
+    /// (time last looked at, pair, stream) of connections seen closing, about oldest first,
+    /// waiting to go quiet.
+    closing: VecDeque<(i64, Key, u32)>,
+    /// (time retired, pair, stream) of the retired connections still remembered, oldest first.
+    remembered: VecDeque<(i64, Key, u32)>,
+    stats: RetentionStats,
 }
 
 impl Analyzer {
@@ -62,22 +185,54 @@ impl Analyzer {
         Analyzer::default()
     }
 
-    /// Number of streams created so far (the next `tcp.stream` index).
-    pub fn stream_count(&self) -> u32 {
-        u32::try_from(self.conversations.len()).unwrap_or(u32::MAX)
+    /// An analyzer that retires finished connections (see [`Retention`]).
+    pub fn streaming(retention: Retention) -> Analyzer {
+        Analyzer {
+            retention: Some(retention),
+            ..Analyzer::default()
+        }
     }
 
-    fn new_conversation(&mut self, src: Endpoint, dst: Endpoint, time_ns: i64) -> u32 {
-        let stream = self.stream_count();
-        self.conversations.push(Conversation {
+    /// Number of streams created so far (the next `tcp.stream` index).
+    pub fn stream_count(&self) -> u32 {
+        self.next_stream
+    }
+
+    /// Connections held with full state now.
+    pub fn live_connections(&self) -> usize {
+        self.live
+    }
+
+    pub fn retention_stats(&self) -> RetentionStats {
+        self.stats
+    }
+
+    fn new_conversation(&mut self, key: Key, src: Endpoint, dst: Endpoint, time_ns: i64) -> u32 {
+        let stream = self.next_stream;
+        self.next_stream = self.next_stream.saturating_add(1);
+        let conversation = Box::new(Conversation {
             flows: [Flow::default(), Flow::default()],
             mru_syn_time: 0,
             irtt_ns: 0,
             completeness: 0,
             boards: Default::default(),
             stats: ConnectionStats::new(stream, src, dst, time_ns),
+            closing: false,
         });
-        self.table.insert(src, dst, stream);
+        self.live += 1;
+        self.stats.peak_live = self.stats.peak_live.max(self.live);
+        let slot = Slot {
+            stream,
+            state: State::Live(conversation),
+        };
+        if let Some(Slot {
+            state: State::Live(old),
+            ..
+        }) = self.table.insert(key, slot)
+        {
+            self.live -= 1;
+            self.replaced.push(old);
+        }
         stream
     }
 
@@ -85,9 +240,10 @@ impl Analyzer {
     /// conversation (consuming a stream index) but analyses nothing (§1, §5.13).
     pub fn icmp_quote(&mut self, seg: &Segment, time_ns: i64) -> u32 {
         let (src, dst) = endpoints(seg);
-        match self.table.get(src, dst) {
-            Some(stream) => stream,
-            None => self.new_conversation(src, dst, time_ns),
+        let key = Key::new(src, dst);
+        match self.table.get(&key) {
+            Some(slot) => slot.stream,
+            None => self.new_conversation(key, src, dst, time_ns),
         }
     }
 
@@ -96,11 +252,13 @@ impl Analyzer {
     /// and the frame counts in the connection's packets and bytes.
     pub fn track_only(&mut self, seg: &Segment, time_ns: i64, frame_len: u32) -> u32 {
         let (src, dst) = endpoints(seg);
+        let key = Key::new(src, dst);
         let fwd_index = flow_index(src, dst);
-        let (stream, _, _) = self.lookup(seg, src, dst, fwd_index, time_ns);
-        self.conversations[stream as usize]
-            .stats
-            .count_frame(time_ns, frame_len, fwd_index);
+        let (stream, _, _) = self.lookup(seg, key, src, dst, fwd_index, time_ns);
+        match self.table.get_mut(&key).map(|slot| &mut slot.state) {
+            Some(State::Live(conv)) => conv.stats.count_frame(time_ns, frame_len, fwd_index),
+            _ => self.stats.late_frames += 1,
+        }
         stream
     }
 
@@ -109,22 +267,177 @@ impl Analyzer {
     fn lookup(
         &mut self,
         seg: &Segment,
+        key: Key,
         src: Endpoint,
         dst: Endpoint,
         fwd_index: usize,
         time_ns: i64,
     ) -> (u32, bool, bool) {
         let is_syn_only = seg.flags.0 & (TcpFlags::SYN | TcpFlags::ACK) == TcpFlags::SYN;
-        match self.table.get(src, dst) {
-            Some(stream) => {
-                let fwd = &self.conversations[stream as usize].flows[fwd_index];
-                if is_syn_only && fwd.base_set && seg.seq != fwd.base_seq {
-                    (self.new_conversation(src, dst, time_ns), true, true)
+        match self.table.get(&key) {
+            Some(slot) => {
+                let base = match &slot.state {
+                    State::Live(conv) => {
+                        let fwd = &conv.flows[fwd_index];
+                        fwd.base_set.then_some(fwd.base_seq)
+                    }
+                    State::Retired { base_seq } => base_seq[fwd_index],
+                };
+                if is_syn_only && base.is_some_and(|base| seg.seq != base) {
+                    (self.new_conversation(key, src, dst, time_ns), true, true)
                 } else {
-                    (stream, false, false)
+                    (slot.stream, false, false)
                 }
             }
-            None => (self.new_conversation(src, dst, time_ns), false, true),
+            None => (self.new_conversation(key, src, dst, time_ns), false, true),
+        }
+    }
+
+    /// Hands out the connections that are over (closed and quiet, replaced by a newer one on
+    /// the same ports, or evicted past [`Retention::max_live`]) and frees their state. Does
+    /// nothing on an analyzer made with [`Analyzer::new`]. Call it now and then with the time
+    /// of the latest frame, and whenever [`Analyzer::over_limit`] says so.
+    pub fn retire(&mut self, now_ns: i64, mut out: impl FnMut(Retired)) {
+        let Some(retention) = self.retention else {
+            return;
+        };
+        for conv in self.replaced.drain(..) {
+            out(Retired {
+                summary: conv.stats.summary(),
+                reason: RetireReason::Replaced,
+            });
+        }
+        // Only the entries looked at long enough ago can be quiet by now: the scan stops at
+        // the first younger one, so each call costs what it retires, not what is waiting.
+        for _ in 0..self.closing.len() {
+            let Some(&(looked_at, key, stream)) = self.closing.front() else {
+                break;
+            };
+            if now_ns.saturating_sub(looked_at) < retention.retire_after_ns {
+                break;
+            }
+            self.closing.pop_front();
+            let quiet_since = match self.table.get(&key) {
+                Some(Slot {
+                    stream: s,
+                    state: State::Live(conv),
+                }) if *s == stream => conv.stats.last_ns(),
+                _ => continue,
+            };
+            if now_ns.saturating_sub(quiet_since) >= retention.retire_after_ns {
+                self.retire_one(key, RetireReason::Closed, now_ns, &mut out);
+            } else {
+                // Active since it closed: look again once it may have gone quiet.
+                self.closing.push_back((quiet_since, key, stream));
+            }
+        }
+        if self.live > retention.max_live {
+            self.evict(retention.max_live, now_ns, &mut out);
+        }
+        while let Some(&(retired_at, key, stream)) = self.remembered.front() {
+            let too_many = self.remembered.len() > retention.max_remembered;
+            if !too_many && now_ns.saturating_sub(retired_at) < retention.remember_ns {
+                break;
+            }
+            self.remembered.pop_front();
+            if let Some(Slot {
+                stream: s,
+                state: State::Retired { .. },
+            }) = self.table.get(&key)
+            {
+                if *s == stream {
+                    self.table.remove(&key);
+                }
+            }
+        }
+    }
+
+    /// More connections are live than [`Retention::max_live`] allows: call
+    /// [`Analyzer::retire`].
+    pub fn over_limit(&self) -> bool {
+        self.retention.is_some_and(|r| self.live > r.max_live)
+    }
+
+    /// Retires the least recently active connections, down to half the limit: the scan goes
+    /// over every pair in the table, so it must run only once per many new connections for
+    /// the time to stay linear in a flood.
+    fn evict(&mut self, max_live: usize, now_ns: i64, out: &mut impl FnMut(Retired)) {
+        let target = max_live / 2;
+        let excess = self.live.saturating_sub(target);
+        if excess == 0 {
+            return;
+        }
+        let mut idle: Vec<(i64, u32, Key)> = self
+            .table
+            .iter()
+            .filter_map(|(key, slot)| match &slot.state {
+                State::Live(conv) => Some((conv.stats.last_ns(), slot.stream, *key)),
+                State::Retired { .. } => None,
+            })
+            .collect();
+        if excess < idle.len() {
+            idle.select_nth_unstable_by_key(excess, |&(last, stream, _)| (last, stream));
+            idle.truncate(excess);
+        }
+        idle.sort_unstable_by_key(|&(_, stream, _)| stream);
+        for (_, _, key) in idle {
+            self.stats.evicted += 1;
+            self.retire_one(key, RetireReason::Evicted, now_ns, out);
+        }
+    }
+
+    fn retire_one(
+        &mut self,
+        key: Key,
+        reason: RetireReason,
+        now_ns: i64,
+        out: &mut impl FnMut(Retired),
+    ) {
+        let Some(slot) = self.table.get_mut(&key) else {
+            return;
+        };
+        let State::Live(conv) = &slot.state else {
+            return;
+        };
+        let base = |flow: &Flow| flow.base_set.then_some(flow.base_seq);
+        let tombstone = State::Retired {
+            base_seq: [base(&conv.flows[0]), base(&conv.flows[1])],
+        };
+        let State::Live(conv) = std::mem::replace(&mut slot.state, tombstone) else {
+            return;
+        };
+        self.live -= 1;
+        self.remembered.push_back((now_ns, key, slot.stream));
+        out(Retired {
+            summary: conv.stats.summary(),
+            reason,
+        });
+    }
+
+    /// Hands out every connection still held, in stream order (the end of the capture). Does
+    /// nothing on an analyzer made with [`Analyzer::new`], which keeps them.
+    pub fn finish(&mut self, mut out: impl FnMut(Retired)) {
+        if self.retention.is_none() {
+            return;
+        }
+        let table = std::mem::take(&mut self.table);
+        let mut left: Vec<Box<Conversation>> = table
+            .into_values()
+            .filter_map(|slot| match slot.state {
+                State::Live(conv) => Some(conv),
+                State::Retired { .. } => None,
+            })
+            .chain(self.replaced.drain(..))
+            .collect();
+        left.sort_unstable_by_key(|conv| conv.stats.stream());
+        self.live = 0;
+        self.remembered.clear();
+        self.closing.clear();
+        for conv in left {
+            out(Retired {
+                summary: conv.stats.summary(),
+                reason: RetireReason::End,
+            });
         }
     }
 
@@ -137,14 +450,23 @@ impl Analyzer {
         seg: &Segment,
     ) -> PacketAnalysis {
         let (src, dst) = endpoints(seg);
+        let key = Key::new(src, dst);
         let fwd_index = flow_index(src, dst);
         let flags = seg.flags;
         let is_syn_only = flags.0 & (TcpFlags::SYN | TcpFlags::ACK) == TcpFlags::SYN;
         let is_syn_ack =
             flags.0 & (TcpFlags::SYN | TcpFlags::ACK) == (TcpFlags::SYN | TcpFlags::ACK);
 
-        let (stream, mut reused, created) = self.lookup(seg, src, dst, fwd_index, time_ns);
-        let conv = &mut self.conversations[stream as usize];
+        let (stream, mut reused, created) = self.lookup(seg, key, src, dst, fwd_index, time_ns);
+        let streaming = self.retention.is_some();
+        let Some(Slot {
+            state: State::Live(conv),
+            ..
+        }) = self.table.get_mut(&key)
+        else {
+            self.stats.late_frames += 1;
+            return PacketAnalysis::retired(stream);
+        };
         let (fwd, rev) = split_flows(&mut conv.flows, fwd_index);
 
         // Rule (b): a SYN-ACK with a new ISN rewrites the base and stays in this stream.
@@ -268,6 +590,7 @@ impl Analyzer {
             window,
             completeness,
             corrected,
+            retired: false,
         };
         conv.stats.record(
             frame,
@@ -279,19 +602,26 @@ impl Analyzer {
             conv.irtt_ns,
         );
         conv.stats.set_completeness(conv.completeness);
+        if streaming && !conv.closing && conv.stats.closed() {
+            conv.closing = true;
+            self.closing.push_back((time_ns, key, stream));
+        }
         analysis
     }
 
-    /// The summary of one connection so far.
-    pub fn summary(&self, stream: u32) -> Option<ConnectionSummary> {
-        self.conversations
-            .get(stream as usize)
-            .map(|c| c.stats.summary())
-    }
-
-    /// Summaries of every connection seen, in stream order.
-    pub fn summaries(&self) -> impl Iterator<Item = ConnectionSummary> + '_ {
-        self.conversations.iter().map(|c| c.stats.summary())
+    /// Summaries of every connection held (every one seen, unless retired), in stream order.
+    pub fn summaries(&self) -> Vec<ConnectionSummary> {
+        let mut all: Vec<&Conversation> = self
+            .table
+            .values()
+            .filter_map(|slot| match &slot.state {
+                State::Live(conv) => Some(&**conv),
+                State::Retired { .. } => None,
+            })
+            .chain(self.replaced.iter().map(|conv| &**conv))
+            .collect();
+        all.sort_unstable_by_key(|conv| conv.stats.stream());
+        all.into_iter().map(|conv| conv.stats.summary()).collect()
     }
 }
 

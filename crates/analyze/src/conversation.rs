@@ -21,13 +21,13 @@ impl std::fmt::Display for Endpoint {
 /// Direction-independent key: addresses and ports only. Wireshark 4.0 passes no VLAN or
 /// interface into the key, so duplicates seen on two VLANs merge into one stream (§14.3 #8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct Key {
+pub struct Key {
     low: Endpoint,
     high: Endpoint,
 }
 
 impl Key {
-    fn new(a: Endpoint, b: Endpoint) -> Key {
+    pub fn new(a: Endpoint, b: Endpoint) -> Key {
         if a <= b {
             Key { low: a, high: b }
         } else {
@@ -62,21 +62,50 @@ fn address_cmp(a: &IpAddr, b: &IpAddr) -> std::cmp::Ordering {
     }
 }
 
-/// Maps address/port pairs to the most recent conversation using them.
-#[derive(Debug, Default)]
-pub struct ConversationTable {
-    by_key: FxHashMap<Key, u32>,
+/// Maps address/port pairs to what is known of the most recent conversation using them.
+#[derive(Debug)]
+pub struct ConversationTable<V> {
+    by_key: FxHashMap<Key, V>,
 }
 
-impl ConversationTable {
-    pub fn get(&self, a: Endpoint, b: Endpoint) -> Option<u32> {
-        self.by_key.get(&Key::new(a, b)).copied()
+impl<V> Default for ConversationTable<V> {
+    fn default() -> Self {
+        ConversationTable {
+            by_key: FxHashMap::default(),
+        }
+    }
+}
+
+impl<V> ConversationTable<V> {
+    pub fn get(&self, key: &Key) -> Option<&V> {
+        self.by_key.get(key)
+    }
+
+    pub fn get_mut(&mut self, key: &Key) -> Option<&mut V> {
+        self.by_key.get_mut(key)
     }
 
     /// Points the pair at a new conversation; later packets find this one (a newer
     /// conversation on the same key shadows the old one, as in Wireshark's single pass).
-    pub fn insert(&mut self, a: Endpoint, b: Endpoint, index: u32) {
-        self.by_key.insert(Key::new(a, b), index);
+    /// Returns what the pair led to before.
+    pub fn insert(&mut self, key: Key, value: V) -> Option<V> {
+        self.by_key.insert(key, value)
+    }
+
+    pub fn remove(&mut self, key: &Key) -> Option<V> {
+        self.by_key.remove(key)
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &V> {
+        self.by_key.values()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&Key, &V)> {
+        self.by_key.iter()
+    }
+
+    pub fn into_values(self) -> impl Iterator<Item = V> {
+        self.by_key.into_values()
     }
 }
 
@@ -94,9 +123,11 @@ mod tests {
     #[test]
     fn both_directions_find_one_conversation() {
         let mut t = ConversationTable::default();
-        t.insert(ep("10.0.0.1", 1000), ep("10.0.0.2", 80), 7);
-        assert_eq!(t.get(ep("10.0.0.2", 80), ep("10.0.0.1", 1000)), Some(7));
-        assert_eq!(t.get(ep("10.0.0.2", 81), ep("10.0.0.1", 1000)), None);
+        t.insert(Key::new(ep("10.0.0.1", 1000), ep("10.0.0.2", 80)), 7);
+        let back = Key::new(ep("10.0.0.2", 80), ep("10.0.0.1", 1000));
+        assert_eq!(t.get(&back), Some(&7));
+        let other = Key::new(ep("10.0.0.2", 81), ep("10.0.0.1", 1000));
+        assert_eq!(t.get(&other), None);
     }
 
     #[test]

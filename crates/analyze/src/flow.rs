@@ -45,6 +45,12 @@ pub struct Flow {
     /// SACK blocks of this direction's most recent segment; 4.0 keeps at most three.
     pub sack: [(u32, u32); 3],
     pub sack_len: u8,
+    /// The ACK number whose walk over `unacked` left it unchanged, if nothing was added since:
+    /// the same ACK again (duplicate ACKs, a stuck ACK) needs no walk. Wireshark walks the
+    /// list every time, which with 10,000 segments outstanding costs ~10 µs per frame.
+    pub settled_ack: Option<u32>,
+    /// (base_seq, lowest seq − base, highest end − base) over `unacked`, while valid.
+    pub span: Option<(u32, u32, u32)>,
 }
 
 impl Default for Flow {
@@ -70,6 +76,8 @@ impl Default for Flow {
             push_set_last: false,
             sack: [(0, 0); 3],
             sack_len: 0,
+            settled_ack: None,
+            span: None,
         }
     }
 }

@@ -13,7 +13,7 @@ pub mod seq;
 mod sequence;
 mod summary;
 
-pub use analyzer::{Analyzer, PacketAnalysis};
+pub use analyzer::{Analyzer, PacketAnalysis, Retention, RetentionStats, RetireReason, Retired};
 pub use conversation::Endpoint;
 pub use flags::AnalysisFlags;
 pub use judgement::Correction;

@@ -243,6 +243,16 @@ fn update_state(fwd: &mut Flow, rev: &mut Flow, s: &SegmentFacts, r: &mut Sequen
             end,
             time_ns: s.time_ns,
         });
+        fwd.settled_ack = None;
+        fwd.span = fwd.span.and_then(|(base, first, last)| {
+            (base == fwd.base_seq).then(|| {
+                (
+                    base,
+                    first.min(s.seq.wrapping_sub(base)),
+                    last.max(end.wrapping_sub(base)),
+                )
+            })
+        });
     }
     // E2: a zero-window probe does not advance nextseq (§5.1). A pure ACK has end = seq.
     if (gt(end, fwd.nextseq) || fwd.nextseq == 0) && !is_probe {
@@ -260,21 +270,34 @@ fn update_state(fwd: &mut Flow, rev: &mut Flow, s: &SegmentFacts, r: &mut Sequen
     fwd.lastack_time = s.time_ns;
     fwd.lastsegmentflags = r.flags;
 
-    // E5, §5.14: walk the peer's list newest to eldest; the eldest exact match wins.
+    // E5, §5.14: walk the peer's list newest to eldest; the eldest exact match wins. A walk
+    // leaves the list a fixed point for the same ACK: repeating it changes nothing until a
+    // segment is added.
     let ack = s.ack;
-    rev.unacked.retain_mut(|entry| {
-        if ack == entry.end {
-            r.acks_frame = Some(entry.frame);
-            r.ack_rtt_ns = Some(s.time_ns.wrapping_sub(entry.time_ns));
-            r.has_record = true;
-            false
-        } else if gt(ack, entry.seq) && le(ack, entry.end) {
-            entry.seq = ack;
-            true
-        } else {
-            gt(entry.end, ack)
+    if rev.settled_ack != Some(ack) {
+        let mut changed = false;
+        rev.unacked.retain_mut(|entry| {
+            if ack == entry.end {
+                r.acks_frame = Some(entry.frame);
+                r.ack_rtt_ns = Some(s.time_ns.wrapping_sub(entry.time_ns));
+                r.has_record = true;
+                changed = true;
+                false
+            } else if gt(ack, entry.seq) && le(ack, entry.end) {
+                entry.seq = ack;
+                changed = true;
+                true
+            } else {
+                let keep = gt(entry.end, ack);
+                changed |= !keep;
+                keep
+            }
+        });
+        rev.settled_ack = Some(ack);
+        if changed {
+            rev.span = None;
         }
-    });
+    }
 
     // E6, §5.17 (payload-based method, tcp.bif_seq_based FALSE) and §5.18.
     if s.seglen == 0 || !fwd.valid_bif || fwd.unacked.is_empty() {
@@ -282,12 +305,19 @@ fn update_state(fwd: &mut Flow, rev: &mut Flow, s: &SegmentFacts, r: &mut Sequen
     }
     r.has_record = true;
     let base = fwd.base_seq;
-    let mut first = u32::MAX;
-    let mut last = 0u32;
-    for entry in &fwd.unacked {
-        last = last.max(entry.end.wrapping_sub(base));
-        first = first.min(entry.seq.wrapping_sub(base));
-    }
+    let (first, last) = match fwd.span {
+        Some((b, first, last)) if b == base => (first, last),
+        _ => {
+            let mut first = u32::MAX;
+            let mut last = 0u32;
+            for entry in &fwd.unacked {
+                last = last.max(entry.end.wrapping_sub(base));
+                first = first.min(entry.seq.wrapping_sub(base));
+            }
+            fwd.span = Some((base, first, last));
+            (first, last)
+        }
+    };
     let mut in_flight = last.wrapping_sub(first);
     for (left, right) in rev.sack_blocks() {
         in_flight = in_flight.wrapping_sub(right.wrapping_sub(*left));

@@ -161,6 +161,21 @@ impl ConnectionStats {
         self.completeness = bits;
     }
 
+    /// Both sides sent a FIN, or either sent a RST: no more data can flow.
+    pub(crate) fn closed(&self) -> bool {
+        self.dir.iter().all(|d| d.first_fin.is_some())
+            || self.dir.iter().any(|d| d.first_rst.is_some())
+    }
+
+    pub(crate) fn stream(&self) -> u32 {
+        self.stream
+    }
+
+    /// Time of the latest frame.
+    pub(crate) fn last_ns(&self) -> i64 {
+        self.end_ns
+    }
+
     /// Counts a frame in this connection's volumes and time span.
     pub fn count_frame(&mut self, time_ns: i64, frame_len: u32, flow: usize) {
         self.end_ns = self.end_ns.max(time_ns);

@@ -137,14 +137,24 @@ fn summary_sees_the_handshake_completed_by_the_last_frame() {
     let mut t = Trace::new();
     t.go(c(0.0, 1000, 0, 0, S, 64240));
     t.go(s(10.0, 5000, 1001, 0, S | A, 65160));
-    let before = t.analyzer.summaries().next().map(|s| s.handshake.complete);
+    let before = t
+        .analyzer
+        .summaries()
+        .into_iter()
+        .next()
+        .map(|s| s.handshake.complete);
     assert_eq!(before, Some(false));
     let ack = t.go(c(11.0, 1001, 5001, 0, A, 502));
     assert_eq!(
         ack.completeness, 3,
         "tshark shows SYN|SYN-ACK on the ACK itself"
     );
-    let after = t.analyzer.summaries().next().map(|s| s.handshake.complete);
+    let after = t
+        .analyzer
+        .summaries()
+        .into_iter()
+        .next()
+        .map(|s| s.handshake.complete);
     assert_eq!(after, Some(true));
 }
 

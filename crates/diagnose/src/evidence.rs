@@ -6,7 +6,9 @@
 use std::collections::VecDeque;
 
 use tcpsleuth_analyze::seq::{gt, le, lt};
-use tcpsleuth_analyze::{AnalysisFlags, Correction, Endpoint, PacketAnalysis};
+use tcpsleuth_analyze::{AnalysisFlags, Correction, Endpoint};
+
+use crate::Observation;
 use tcpsleuth_decode::Segment;
 
 /// Frames kept per evidence list; past this only the count and the last frame are kept.
@@ -546,8 +548,6 @@ pub struct Evidence {
     pub handshake: HandshakeTimes,
     pub reused_ports: Option<At>,
     pub last: At,
-    /// Already waiting in the diagnoser's retirement queue.
-    pub queued_for_retirement: bool,
 }
 
 impl Evidence {
@@ -566,13 +566,7 @@ impl Evidence {
             handshake: HandshakeTimes::default(),
             reused_ports: None,
             last: at,
-            queued_for_retirement: false,
         }
-    }
-
-    /// Closed: FINs both ways, or a RST.
-    pub fn closed(&self) -> bool {
-        self.sides.iter().all(|s| s.fin.is_some()) || self.sides.iter().any(|s| s.rst_count > 0)
     }
 
     pub fn side_of(&self, endpoint: Endpoint) -> usize {
@@ -580,7 +574,7 @@ impl Evidence {
     }
 
     /// Adds one analysed TCP frame of this connection.
-    pub fn observe(&mut self, frame: u64, time_ns: i64, seg: &Segment, pa: &PacketAnalysis) {
+    pub fn observe(&mut self, frame: u64, time_ns: i64, seg: &Segment, pa: &Observation) {
         let at = (frame, time_ns);
         let src = Endpoint {
             ip: seg.src,
@@ -849,7 +843,7 @@ impl Evidence {
         me: usize,
         peer: usize,
         seg: &Segment,
-        pa: &PacketAnalysis,
+        pa: &Observation,
         at: At,
     ) {
         let peer_rel_ack = self.sides[peer].last_rel_ack;
@@ -928,7 +922,7 @@ impl Evidence {
     }
 
     /// An ACK from `me` about `peer`'s data.
-    fn observe_ack(&mut self, me: usize, peer: usize, seg: &Segment, pa: &PacketAnalysis, at: At) {
+    fn observe_ack(&mut self, me: usize, peer: usize, seg: &Segment, pa: &Observation, at: At) {
         let ack = seg.ack;
         let sack = seg.options.sack.as_slice();
         {

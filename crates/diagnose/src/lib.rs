@@ -12,11 +12,9 @@ mod finding;
 mod rules;
 mod vantage;
 
-use std::collections::VecDeque;
-
 use rustc_hash::FxHashMap;
 use serde::Serialize;
-use tcpsleuth_analyze::{ConnectionSummary, Endpoint, PacketAnalysis};
+use tcpsleuth_analyze::{AnalysisFlags, ConnectionSummary, Correction, Endpoint, PacketAnalysis};
 use tcpsleuth_decode::Segment;
 
 pub use advice::AppOutcome;
@@ -43,35 +41,41 @@ impl ConnectionDiagnosis {
     }
 }
 
-/// A connection closed (FIN both ways, or a RST) and silent for this long is diagnosed and its
-/// evidence freed: memory then grows with the connections alive at once, not with the file.
-/// Packets arriving later on it no longer change its diagnosis (its summary still counts
-/// them). Ten seconds covers retransmitted FINs and the RSTs that answer late segments.
-pub const RETIRE_AFTER_NS: i64 = 10_000_000_000;
+/// What the diagnosis reads of a frame's [`PacketAnalysis`]: a third of its size, for
+/// passing frames between threads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Observation {
+    pub stream: u32,
+    pub flags: AnalysisFlags,
+    pub corrected: Option<Correction>,
+    pub rel_seq: u32,
+    pub rel_ack: u32,
+    pub window: u64,
+    pub bytes_in_flight: Option<u32>,
+    pub retired: bool,
+}
+
+impl From<&PacketAnalysis> for Observation {
+    fn from(a: &PacketAnalysis) -> Observation {
+        Observation {
+            stream: a.stream,
+            flags: a.flags,
+            corrected: a.corrected,
+            rel_seq: a.rel_seq,
+            rel_ack: a.rel_ack,
+            window: a.window,
+            bytes_in_flight: a.bytes_in_flight,
+            retired: a.retired,
+        }
+    }
+}
 
 /// Streaming diagnosis of one capture.
 #[derive(Default)]
 pub struct Diagnoser {
-    /// Indexed by `tcp.stream`: the evidence of connections still held.
-    slots: Vec<Slot>,
-    /// Connections whose evidence is held.
-    live: usize,
-    /// Streams seen closing, in order, waiting to go quiet.
-    closing: VecDeque<u32>,
-    /// Diagnoses of connections retired early, by stream.
-    retired: FxHashMap<u32, ConnectionDiagnosis>,
+    /// The evidence of the connections still held, by `tcp.stream`.
+    live: FxHashMap<u32, Box<Evidence>>,
     capture_start_ns: Option<i64>,
-}
-
-/// One stream's place in the diagnoser.
-#[derive(Default)]
-enum Slot {
-    /// No analysed frame yet (or only ICMP quotes).
-    #[default]
-    Unseen,
-    Live(Box<Evidence>),
-    /// Diagnosed early; later packets are ignored.
-    Retired,
 }
 
 impl Diagnoser {
@@ -84,99 +88,65 @@ impl Diagnoser {
         self.capture_start_ns.get_or_insert(time_ns);
     }
 
-    /// Adds one analysed TCP frame.
+    /// Adds one analysed TCP frame. Frames of retired connections change nothing.
     pub fn observe(&mut self, frame: u64, time_ns: i64, seg: &Segment, analysis: &PacketAnalysis) {
+        self.observe_compact(frame, time_ns, seg, &Observation::from(analysis));
+    }
+
+    /// Same, with only what the diagnosis reads of the analysis.
+    pub fn observe_compact(
+        &mut self,
+        frame: u64,
+        time_ns: i64,
+        seg: &Segment,
+        analysis: &Observation,
+    ) {
         self.capture_started(time_ns);
-        let stream = analysis.stream;
-        let index = stream as usize;
-        if self.slots.len() <= index {
-            self.slots.resize_with(index + 1, Slot::default);
-        }
-        let Some(slot) = self.slots.get_mut(index) else {
+        if analysis.retired {
             return;
-        };
-        if matches!(slot, Slot::Unseen) {
-            *slot = Slot::Live(Box::new(Evidence::new(stream, seg, (frame, time_ns))));
-            self.live += 1;
         }
-        let Slot::Live(ev) = slot else { return };
-        ev.observe(frame, time_ns, seg, analysis);
-        if !ev.queued_for_retirement && ev.closed() {
-            ev.queued_for_retirement = true;
-            self.closing.push_back(stream);
-        }
+        let stream = analysis.stream;
+        self.live
+            .entry(stream)
+            .or_insert_with(|| Box::new(Evidence::new(stream, seg, (frame, time_ns))))
+            .observe(frame, time_ns, seg, analysis);
     }
 
     /// Connections whose evidence is held.
     pub fn live_connections(&self) -> usize {
-        self.live
+        self.live.len()
     }
 
-    fn evidence(&self, stream: u32) -> Option<&Evidence> {
-        match self.slots.get(stream as usize) {
-            Some(Slot::Live(ev)) => Some(ev),
-            _ => None,
-        }
-    }
-
-    /// Diagnoses the connections that closed and have been silent for [`RETIRE_AFTER_NS`] at
-    /// `now_ns`, and frees their evidence. `summary_of` gives the analyzer's summary of a stream.
-    pub fn retire_idle(
-        &mut self,
-        now_ns: i64,
-        summary_of: impl Fn(u32) -> Option<ConnectionSummary>,
-    ) {
+    /// Diagnoses a connection whose analysis is over (`summary` is the analyzer's final one)
+    /// and frees its evidence.
+    pub fn retire(&mut self, summary: &ConnectionSummary) -> ConnectionDiagnosis {
         let start = self.capture_start_ns.unwrap_or_default();
-        for _ in 0..self.closing.len() {
-            let Some(stream) = self.closing.pop_front() else {
-                break;
-            };
-            let Some(ev) = self.evidence(stream) else {
-                continue;
-            };
-            let summary = (now_ns.saturating_sub(ev.last.1) >= RETIRE_AFTER_NS)
-                .then(|| summary_of(stream))
-                .flatten();
-            let Some(summary) = summary else {
-                self.closing.push_back(stream);
-                continue;
-            };
-            let diagnosis = diagnose(ev, &summary, start);
-            self.retired.insert(stream, diagnosis);
-            if let Some(slot) = self.slots.get_mut(stream as usize) {
-                *slot = Slot::Retired;
-                self.live -= 1;
-            }
+        match self.live.remove(&summary.stream) {
+            Some(ev) => diagnose(&ev, summary, start),
+            None => ConnectionDiagnosis {
+                stream: summary.stream,
+                vantage: Vantage {
+                    point: VantagePoint::Unknown,
+                    basis: "no analysed TCP frame".into(),
+                },
+                application: Vec::new(),
+                findings: Vec::new(),
+            },
         }
     }
 
-    /// Runs the rules on every connection still held, and returns all diagnoses. `summaries`
-    /// are the analyzer's (final) summaries, in any order.
+    /// Diagnoses every connection, given the analyzer's final summaries in any order.
     pub fn finish(
         mut self,
         summaries: impl IntoIterator<Item = ConnectionSummary>,
     ) -> Vec<(ConnectionSummary, ConnectionDiagnosis)> {
-        let start = self.capture_start_ns.unwrap_or_default();
-        let mut out = Vec::new();
-        for summary in summaries {
-            let diagnosis = if let Some(done) = self.retired.remove(&summary.stream) {
-                done
-            } else if let Some(ev) = self.evidence(summary.stream) {
-                diagnose(ev, &summary, start)
-            } else {
-                ConnectionDiagnosis {
-                    stream: summary.stream,
-                    vantage: Vantage {
-                        point: VantagePoint::Unknown,
-                        basis: "no analysed TCP frame".into(),
-                    },
-                    application: Vec::new(),
-                    findings: Vec::new(),
-                }
-            };
-            out.push((summary, diagnosis));
-        }
-        out
+        summaries
+            .into_iter()
+            .map(|summary| {
+                let diagnosis = self.retire(&summary);
+                (summary, diagnosis)
+            })
+            .collect()
     }
 }
 

@@ -4,7 +4,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use tcpsleuth_analyze::Analyzer;
+use tcpsleuth_analyze::{Analyzer, Retention, RetireReason};
 use tcpsleuth_decode::{Segment, TcpFlags, TcpOptions};
 use tcpsleuth_diagnose::{Actor, ConnectionDiagnosis, Diagnoser, FindingId, VantagePoint};
 
@@ -110,7 +110,7 @@ impl Trace {
     }
 
     fn finish(self) -> ConnectionDiagnosis {
-        let summaries: Vec<_> = self.analyzer.summaries().collect();
+        let summaries: Vec<_> = self.analyzer.summaries();
         let mut all = self.diagnoser.finish(summaries);
         assert_eq!(all.len(), 1);
         all.remove(0).1
@@ -298,30 +298,42 @@ fn vantage_from_handshake_timing_when_ttls_agree() {
     assert_eq!(unclear.finish().vantage.point, VantagePoint::Unknown);
 }
 
-/// A connection that closed long ago is diagnosed early and its evidence freed; its diagnosis
-/// is the one it would have had at the end.
+/// In a streaming run, a connection that closed long ago is retired and diagnosed early, and
+/// its evidence freed; its diagnosis is the one it would have had at the end, and a late
+/// frame on it keeps its stream but changes nothing.
 #[test]
 fn closed_quiet_connections_are_retired_with_the_same_diagnosis() {
-    let run = |retire: bool| {
+    let later = 20_000.0;
+    let trace = |streaming: bool| {
         let mut t = Trace::v4(64, 57);
+        if streaming {
+            t.analyzer = Analyzer::streaming(Retention::default());
+        }
         t.handshake();
         t.c(50.0, 1001, 9001, 100, A);
         t.seg(false, 90.0, 9001, 1101, 0, R | A, None);
-        // Twenty seconds later something else is still going on in the capture.
-        let later = 20_000.0;
-        let ns = (later * 1e6) as i64 + 1_700_000_000_000_000_000;
-        if retire {
-            let analyzer = &t.analyzer;
-            t.diagnoser.retire_idle(ns, |s| analyzer.summary(s));
-            assert_eq!(t.diagnoser.live_connections(), 0, "retired");
-        }
-        // A late packet on the retired connection does not change its diagnosis.
-        t.c(later, 1101, 9001, 0, A);
-        t.finish()
+        t
     };
-    let early = run(true);
-    let late = run(false);
-    assert_eq!(ids(&early), ids(&late));
+    let mut t = trace(true);
+    // Twenty seconds later something else is still going on in the capture.
+    let ns = (later * 1e6) as i64 + 1_700_000_000_000_000_000;
+    let mut retired = Vec::new();
+    t.analyzer.retire(ns, |r| retired.push(r));
+    assert_eq!(retired.len(), 1);
+    assert_eq!(retired[0].reason, RetireReason::Closed);
+    assert_eq!(t.analyzer.live_connections(), 0);
+    let early = t.diagnoser.retire(&retired[0].summary);
+    assert_eq!(t.diagnoser.live_connections(), 0, "evidence freed");
+    t.c(later, 1101, 9001, 0, A);
+    assert_eq!(t.analyzer.retention_stats().late_frames, 1);
+    assert_eq!(
+        t.diagnoser.live_connections(),
+        0,
+        "the late frame is ignored"
+    );
+
+    let whole = trace(false).finish();
+    assert_eq!(ids(&early), ids(&whole));
     assert!(
         ids(&early).contains(&(FindingId::ResetAbort, Actor::Server)),
         "{:?}",
