@@ -5,7 +5,8 @@
 #   fuzz/run.sh run TARGET SECONDS    fuzz TARGET for SECONDS on its corpus (1 core)
 #   fuzz/run.sh replay TARGET FILE... run TARGET once on each FILE (e.g. fuzz/regressions/*)
 #   fuzz/run.sh ci SECONDS            each target for SECONDS in fork mode, then fail on any
-#                                     crash, hang or OOM not listed in known-crashes/TARGET.txt
+#                                     crash, hang or OOM in a file not listed in
+#                                     known-crashes/TARGET.txt
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cd "$here"
@@ -62,9 +63,10 @@ case "${1:-}" in
       fi
       for a in "$out"/*; do
         [ -e "$a" ] || continue
-        # The panic's place, as crates/x/src/y.rs:LINE:COL (the first word of a known-crashes line).
+        # The panicking file, as crates/x/src/y.rs (the first word of a known-crashes line; not
+        # the line, which moves with every edit above it).
         where="$("$(bin "$target")" -runs=1 -timeout=10 -rss_limit_mb=2048 "$a" 2>&1 | grep -m1 -oE 'panicked at [^ ]+' \
-          | sed -E 's#^panicked at (.*/)?((crates|fuzz)/[^:]+:[0-9]+:[0-9]+):?$#\2#' || true)"
+          | sed -E 's#^panicked at (.*/)?((crates|fuzz)/[^:]+):[0-9]+:[0-9]+:?$#\2#' || true)"
         known="known-crashes/$target.txt"
         if [ -n "$where" ] && [ -f "$known" ] && cut -d' ' -f1 "$known" | grep -qxF "$where"; then
           echo "$target: known crash ($where), input $a"
