@@ -76,6 +76,70 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = ConnectionsFormat::Table)]
         format: ConnectionsFormat,
     },
+    /// Capture on an interface (libpcap) and diagnose as packets arrive; the report at the end
+    #[command(after_help = LIVE_HELP)]
+    Live {
+        /// The interface to capture on (as `ip link` names it; `any` for all)
+        #[arg(short = 'i', long, value_name = "IFACE")]
+        interface: String,
+        /// A BPF capture filter, as tcpdump takes it ("tcp port 443")
+        #[arg(short = 'f', long, value_name = "BPF")]
+        filter: Option<String>,
+        /// Stop after this many seconds (default: at Ctrl-C)
+        #[arg(long, value_name = "SECONDS")]
+        duration: Option<f64>,
+        /// Also write the raw packets to FILE (pcapng), for later analysis
+        #[arg(short = 'w', long, value_name = "FILE.pcapng")]
+        write: Option<PathBuf>,
+        /// The kernel's capture buffer, in MiB: a larger one drops fewer packets in bursts
+        #[arg(long, value_name = "MIB", default_value_t = 16)]
+        buffer: u32,
+        /// Print a one-line status on stderr this often
+        #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
+        status_every: f64,
+        /// Report a zero window once it has lasted this long
+        #[arg(long, value_name = "SECONDS", default_value_t = 2.0)]
+        stall_after: f64,
+        /// The format of the final report
+        #[arg(long, value_enum, default_value_t = AnalyzeFormat::Text)]
+        format: AnalyzeFormat,
+    },
+    /// This host's TCP sockets (Linux, netlink sock_diag) with their processes, and what is wrong
+    #[command(after_help = SOCKETS_HELP)]
+    Sockets {
+        /// Only the sockets this process holds
+        #[arg(long, value_name = "PID")]
+        pid: Option<u32>,
+        /// Only the sockets with this local or peer port
+        #[arg(long, value_name = "N")]
+        port: Option<u16>,
+        /// Look again every SECONDS, comparing with the previous look (until Ctrl-C or --count)
+        #[arg(long, value_name = "SECONDS")]
+        watch: Option<f64>,
+        /// With --watch: stop after this many looks
+        #[arg(long, value_name = "N", requires = "watch")]
+        count: Option<u64>,
+        /// The rate buffers should allow one connection, for the bandwidth-delay advice
+        #[arg(long, value_name = "MBIT/S", default_value_t = 1000)]
+        rate: u64,
+        #[arg(long, value_enum, default_value_t = HostFormat::Text)]
+        format: HostFormat,
+        /// Also list sockets with nothing to say (listening, idle, TIME-WAIT)
+        #[arg(long, short = 'a')]
+        all: bool,
+    },
+    /// Audit this host's TCP settings and NIC offloads, with the commands that fix them
+    #[command(after_help = HOST_HELP)]
+    Host {
+        /// The rate one connection should reach, to size the buffers
+        #[arg(long, value_name = "MBIT/S", default_value_t = 1000)]
+        rate: u64,
+        /// The round-trip time to size the buffers for
+        #[arg(long, value_name = "MS", default_value_t = 50)]
+        rtt: u64,
+        #[arg(long, value_enum, default_value_t = HostFormat::Text)]
+        format: HostFormat,
+    },
     /// Print a shell completion script for tcpsleuth to standard output
     #[command(after_help = COMPLETIONS_HELP)]
     Completions {
@@ -92,6 +156,39 @@ Examples:
   tcpsleuth completions bash > ~/.local/share/bash-completion/completions/tcpsleuth
   tcpsleuth completions zsh > \"${fpath[1]}/_tcpsleuth\"
   tcpsleuth completions fish > ~/.config/fish/completions/tcpsleuth.fish";
+
+const SOCKETS_HELP: &str = "\
+Examples:
+  tcpsleuth sockets                       problem sockets and what is wrong with them
+  tcpsleuth sockets --port 5432 --all     every socket to or from port 5432
+  tcpsleuth sockets --pid 1234 --watch 2  one process's sockets, every 2 s: is Recv-Q growing?
+  sudo ip netns exec NS tcpsleuth sockets the sockets of another network namespace
+
+Run as root to see the sockets' processes. See docs/live.md.";
+
+const LIVE_HELP: &str = "\
+Examples:
+  sudo tcpsleuth live -i eth0 -f 'tcp port 443'          findings as they happen, the report at Ctrl-C
+  sudo tcpsleuth live -i eth0 --duration 60 -w x.pcapng   one minute, keeping the packets
+  tcpsleuth analyze x.pcapng                              the same packets again, offline
+
+Findings are printed as soon as they are certain: a RST's cause when it arrives, a zero window
+once it has lasted --stall-after, a retransmission stall as it repeats. See docs/live.md.";
+
+const HOST_HELP: &str = "\
+Examples:
+  tcpsleuth host                        settings and offloads, what they cost, how to fix them
+  tcpsleuth host --rate 10000 --rtt 80  size the buffers for 10 Gbit/s at 80 ms
+
+See docs/live.md.";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HostFormat {
+    /// For people
+    Text,
+    /// One JSON document (one per look with --watch, one per line)
+    Json,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorWhen {
@@ -128,10 +225,13 @@ pub enum AnalyzeFormat {
 }
 
 /// The subcommand names; anything else in first position is a capture for `analyze`.
-pub const SUBCOMMANDS: [&str; 6] = [
+pub const SUBCOMMANDS: [&str; 9] = [
     "analyze",
     "packets",
     "connections",
+    "live",
+    "sockets",
+    "host",
     "completions",
     "man",
     "help",

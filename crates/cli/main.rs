@@ -6,11 +6,14 @@
 //! printed), 2 usage error.
 
 mod args;
+mod host;
+mod live;
 mod output;
 mod pipeline;
 mod report;
 mod results;
 mod series;
+mod sockets;
 
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
@@ -174,6 +177,80 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
                 ConnectionsFormat::Json => output::connections_json(&mut out, &all)?,
                 ConnectionsFormat::Table => output::connections_table(&mut out, &all)?,
             }
+        }
+        Command::Live {
+            interface,
+            filter,
+            duration,
+            write,
+            buffer,
+            status_every,
+            stall_after,
+            format,
+        } => {
+            let seconds = |name: &str, s: f64| {
+                if s.is_finite() && s > 0.0 {
+                    Ok(std::time::Duration::from_secs_f64(s))
+                } else {
+                    Err(anyhow::anyhow!(
+                        "{name} takes a positive number of seconds, not {s}"
+                    ))
+                }
+            };
+            let opts = live::LiveOptions {
+                interface: interface.clone(),
+                filter: filter.clone(),
+                duration: duration.map(|d| seconds("--duration", d)).transpose()?,
+                write: write.clone(),
+                buffer_mib: *buffer,
+                status_every: seconds("--status-every", *status_every)?,
+                stall_after: seconds("--stall-after", *stall_after)?,
+                format: *format,
+                text: report::TextOptions {
+                    brief: false,
+                    verbose: cli.verbose,
+                    color: output::use_color(cli.color),
+                    width: output::wrap_width(),
+                },
+                quiet: cli.quiet,
+            };
+            failed |= live::live(&mut out, &opts)?;
+        }
+        Command::Sockets {
+            pid,
+            port,
+            watch,
+            count,
+            rate,
+            format,
+            all,
+        } => {
+            let watch = match watch {
+                Some(s) if !(s.is_finite() && *s > 0.0) => {
+                    anyhow::bail!("--watch takes a positive number of seconds, not {s}")
+                }
+                Some(s) => Some(std::time::Duration::from_secs_f64(*s)),
+                None => None,
+            };
+            let opts = sockets::SocketsOptions {
+                filter: tcpsleuth_host::sockets::Filter {
+                    pid: *pid,
+                    port: *port,
+                },
+                watch,
+                count: *count,
+                rate_bps: rate.saturating_mul(1_000_000),
+                format: *format,
+                all: *all,
+            };
+            sockets::sockets(&mut out, &opts)?;
+        }
+        Command::Host { rate, rtt, format } => {
+            let target = tcpsleuth_host::audit::Target {
+                rate_bps: rate.saturating_mul(1_000_000),
+                rtt_ms: *rtt,
+            };
+            host::host(&mut out, target, *format)?;
         }
         Command::Completions { shell } => {
             // clap_complete panics when a write fails: render to memory, so that a closed

@@ -13,7 +13,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tcpsleuth_analyze::{
     Analyzer, ConnectionSummary, PacketAnalysis, Retention, RetentionStats, RetireReason, Retired,
 };
-use tcpsleuth_capture::{CaptureError, CaptureReader};
+use tcpsleuth_capture::{CaptureError, CaptureReader, Frame};
 use tcpsleuth_correlate::{Recorder, DEFAULT_PACKET_LIMIT};
 use tcpsleuth_decode::{decode, Decoded, Segment};
 use tcpsleuth_diagnose::{ConnectionDiagnosis, Diagnoser, Observation};
@@ -388,6 +388,55 @@ fn read_and_decode(
     damage
 }
 
+/// Counts one decoded frame and runs the analysis its kind gets (the per-packet analysis, a
+/// stream lookup only, or nothing). Returns the TCP segment with its kind, the analysis that
+/// ran (kept in `analysis`) and its stream; None for frames without TCP.
+fn analyse<'d>(
+    analyzer: &mut Analyzer,
+    counts: &mut Counts,
+    info: FrameInfo,
+    decoded: &'d Decoded,
+    analysis: &'d mut Option<PacketAnalysis>,
+) -> Option<(&'d Segment, TcpKind, Option<&'d PacketAnalysis>, u32)> {
+    // Borrowed, not moved: segments and analyses are large enough for copies to show.
+    match decoded {
+        Decoded::Tcp(segment) => {
+            counts.tcp += 1;
+            let ran = analysis.insert(analyzer.analyze(
+                info.number,
+                info.timestamp_ns,
+                info.original_len,
+                segment,
+            ));
+            let stream = ran.stream;
+            Some((segment, TcpKind::Segment, Some(&*ran), stream))
+        }
+        Decoded::TcpUnanalysed(segment) => {
+            counts.tcp += 1;
+            counts.malformed += 1;
+            let stream = analyzer.track_only(segment, info.timestamp_ns, info.original_len);
+            Some((segment, TcpKind::Segment, None, stream))
+        }
+        Decoded::IcmpQuotedTcp(segment) => {
+            counts.icmp_quotes += 1;
+            let stream = analyzer.icmp_quote(segment, info.timestamp_ns);
+            Some((segment, TcpKind::IcmpQuote, None, stream))
+        }
+        Decoded::Fragment => {
+            counts.fragments += 1;
+            None
+        }
+        Decoded::NotTcp => {
+            counts.not_tcp += 1;
+            None
+        }
+        Decoded::Malformed(_) => {
+            counts.malformed += 1;
+            None
+        }
+    }
+}
+
 /// The frame loop shared by every command: a thread reads and decodes, this one analyses. A
 /// streaming analyzer's retired connections, and at the end all it still holds, go to
 /// `on_step` as well.
@@ -412,7 +461,7 @@ fn read_capture(
     let mut counts = Counts::default();
     let mut first_time_ns = None;
     let mut retired = Vec::new();
-    let mut analysis;
+    let mut analysis = None;
     for mut batch in batches.iter() {
         for DecodedFrame { info, decoded } in &batch {
             let info = *info;
@@ -430,41 +479,10 @@ fn read_capture(
                     on_step(Step::Retired(Box::new(r)))?;
                 }
             }
-            // Borrowed, not moved: segments and analyses are large enough for copies to show.
-            let (segment, kind, ran, stream) = match decoded {
-                Decoded::Tcp(segment) => {
-                    counts.tcp += 1;
-                    analysis = analyzer.analyze(
-                        info.number,
-                        info.timestamp_ns,
-                        info.original_len,
-                        segment,
-                    );
-                    (segment, TcpKind::Segment, Some(&analysis), analysis.stream)
-                }
-                Decoded::TcpUnanalysed(segment) => {
-                    counts.tcp += 1;
-                    counts.malformed += 1;
-                    let stream = analyzer.track_only(segment, info.timestamp_ns, info.original_len);
-                    (segment, TcpKind::Segment, None, stream)
-                }
-                Decoded::IcmpQuotedTcp(segment) => {
-                    counts.icmp_quotes += 1;
-                    let stream = analyzer.icmp_quote(segment, info.timestamp_ns);
-                    (segment, TcpKind::IcmpQuote, None, stream)
-                }
-                Decoded::Fragment => {
-                    counts.fragments += 1;
-                    continue;
-                }
-                Decoded::NotTcp => {
-                    counts.not_tcp += 1;
-                    continue;
-                }
-                Decoded::Malformed(_) => {
-                    counts.malformed += 1;
-                    continue;
-                }
+            let Some((segment, kind, ran, stream)) =
+                analyse(&mut analyzer, &mut counts, info, decoded, &mut analysis)
+            else {
+                continue;
             };
             on_step(Step::Tcp(&TcpEvent {
                 frame: info,
@@ -488,4 +506,91 @@ fn read_capture(
         on_step(Step::Retired(Box::new(r)))?;
     }
     Ok(Ok((analyzer, counts, damage)))
+}
+
+/// The same stages over frames pushed one at a time, for a live capture: a streaming analyzer
+/// and a diagnoser on this thread, connections handed to the sink as they retire, and between
+/// two frames the caller may ask the diagnoser about a connection still held
+/// (`Diagnoser::diagnose_so_far`).
+pub struct Incremental {
+    pub analyzer: Analyzer,
+    pub diagnoser: Diagnoser,
+    pub counts: Counts,
+    retired: Vec<Retired>,
+}
+
+/// A TCP segment `Incremental::push` analysed.
+pub struct Pushed {
+    pub segment: Segment,
+    pub analysis: PacketAnalysis,
+}
+
+impl Incremental {
+    pub fn new(retention: Retention) -> Incremental {
+        Incremental {
+            analyzer: Analyzer::streaming(retention),
+            diagnoser: Diagnoser::new(),
+            counts: Counts::default(),
+            retired: Vec::new(),
+        }
+    }
+
+    pub fn push(
+        &mut self,
+        frame: &Frame<'_>,
+        sink: &mut Sink<'_>,
+    ) -> anyhow::Result<Option<Pushed>> {
+        self.counts.frames += 1;
+        self.diagnoser.capture_started(frame.timestamp_ns);
+        if self.counts.frames % RETIRE_EVERY_FRAMES == 0 || self.analyzer.over_limit() {
+            let retired = &mut self.retired;
+            self.analyzer
+                .retire(frame.timestamp_ns, |r| retired.push(r));
+            self.hand_out(sink)?;
+        }
+        let info = FrameInfo {
+            number: frame.number,
+            timestamp_ns: frame.timestamp_ns,
+            original_len: frame.original_len,
+        };
+        let decoded = decode(frame.link_type.0, frame.data, frame.original_len);
+        let mut analysis = None;
+        if let Some((segment, TcpKind::Segment, Some(ran), _)) = analyse(
+            &mut self.analyzer,
+            &mut self.counts,
+            info,
+            &decoded,
+            &mut analysis,
+        ) {
+            self.diagnoser
+                .observe(frame.number, frame.timestamp_ns, segment, ran);
+            return Ok(Some(Pushed {
+                segment: *segment,
+                analysis: *ran,
+            }));
+        }
+        Ok(None)
+    }
+
+    fn hand_out(&mut self, sink: &mut Sink<'_>) -> anyhow::Result<()> {
+        for Retired { summary, reason } in self.retired.drain(..) {
+            let diagnosis = self.diagnoser.retire(&summary);
+            sink(summary, diagnosis, reason)?;
+        }
+        Ok(())
+    }
+
+    /// Hands every connection still held to the sink.
+    pub fn finish(mut self, sink: &mut Sink<'_>) -> anyhow::Result<Outcome> {
+        let retired = &mut self.retired;
+        self.analyzer.finish(|r| retired.push(r));
+        self.hand_out(sink)?;
+        Ok(Outcome {
+            retention: self.analyzer.retention_stats(),
+            analyzer: self.analyzer,
+            recorder: None,
+            counts: self.counts,
+            damage: None,
+        })
+    }
 }

@@ -135,6 +135,16 @@ impl Diagnoser {
         }
     }
 
+    /// Runs the rules on one connection's evidence so far, keeping it: a live capture reports a
+    /// connection's findings as soon as they are certain (its RST has arrived, its zero window
+    /// has lasted) instead of at the end. None for a stream whose evidence is not held.
+    pub fn diagnose_so_far(&self, summary: &ConnectionSummary) -> Option<ConnectionDiagnosis> {
+        let start = self.capture_start_ns.unwrap_or_default();
+        self.live
+            .get(&summary.stream)
+            .map(|ev| diagnose(ev, summary, start))
+    }
+
     /// Diagnoses every connection, given the analyzer's final summaries in any order.
     pub fn finish(
         mut self,
