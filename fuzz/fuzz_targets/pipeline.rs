@@ -58,9 +58,10 @@ const TEXT: report::TextOptions = report::TextOptions {
 fn analyze(path: &Path, format: Format) -> Vec<report::Diagnosed> {
     let mut all = Vec::new();
     for max_live in [Retention::default().max_live, 3] {
+        // No progress bar (the default), and whatever else main.rs leaves at its default.
         let stages = pipeline::Stages {
             correlate: true,
-            progress: false,
+            ..pipeline::Stages::default()
         };
         let keep = match format {
             Format::Json => results::Keep::Json,
