@@ -254,3 +254,41 @@ fn streaming_diagnosis_sees_the_same_connections_as_a_whole_capture_pass() {
     }
     assert!(compared > 2000, "{compared}");
 }
+
+/// `--shard I/N`: three runs, one per shard, report together exactly the connections of one
+/// run, each once, with the same stream numbers, findings and frames.
+#[test]
+fn shards_add_up_to_one_run() {
+    let mut files = corpus_files();
+    for entry in std::fs::read_dir(root().join("fixtures/captures/lab"))
+        .expect("lab captures")
+        .flatten()
+    {
+        if entry.path().extension().is_some_and(|e| e == "pcap") {
+            files.push(entry.path());
+        }
+    }
+    let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+    let args: Vec<&str> = names.iter().map(String::as_str).collect();
+    let entries =
+        |doc: &Value| -> Vec<Value> { doc["connections"].as_array().cloned().unwrap_or_default() };
+    let key = |c: &Value| (c["capture"].as_u64(), c["stream"].as_u64());
+    let whole = entries(&analyze_json(&args));
+    let mut from_shards = Vec::new();
+    for shard in ["0/3", "1/3", "2/3"] {
+        let mut with_shard = vec!["--shard", shard];
+        with_shard.extend(args.iter().copied());
+        let part = entries(&analyze_json(&with_shard));
+        assert!(
+            !part.is_empty() && part.len() < whole.len(),
+            "{shard}: {}",
+            part.len()
+        );
+        from_shards.extend(part);
+    }
+    from_shards.sort_by_key(key);
+    assert_eq!(from_shards.len(), whole.len());
+    for (a, b) in from_shards.iter().zip(&whole) {
+        assert_eq!(a, b);
+    }
+}

@@ -58,6 +58,11 @@ pub enum Command {
         #[arg(long, value_name = "N", default_value_t = tcpsleuth_analyze::Retention::default().max_live,
               value_parser = at_least_one)]
         max_connections: usize,
+        /// Diagnose only shard I of N (say 0/4): the connections whose address/port hash
+        /// falls in it. N runs, one per shard, report together what one run reports, with the
+        /// same stream numbers (docs/sharding.md)
+        #[arg(long, value_name = "I/N", value_parser = tcpsleuth_analyze::Shard::parse)]
+        shard: Option<tcpsleuth_analyze::Shard>,
     },
     /// One row per TCP frame: stream, endpoints, relative seq/ack, window and tcp.analysis flags
     #[command(after_help = AFTER_HELP)]

@@ -443,13 +443,7 @@ fn announce(
     at_ns: i64,
     start_ns: i64,
 ) -> anyhow::Result<()> {
-    // The analyzer hands out all its summaries; announcing is rare enough for that.
-    let Some(summary) = pipeline
-        .analyzer
-        .summaries()
-        .into_iter()
-        .find(|s| s.stream == stream)
-    else {
+    let Some(summary) = pipeline.analyzer.summary(stream) else {
         return Ok(());
     };
     let Some(diagnosis) = pipeline.diagnoser.diagnose_so_far(&summary) else {

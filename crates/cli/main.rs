@@ -83,6 +83,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             brief,
             output,
             max_connections,
+            shard,
         } => {
             // With -o the report goes to a file (no colour, no wrapping: not a terminal).
             let mut file = match output {
@@ -103,6 +104,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
                 let stages = pipeline::Stages {
                     correlate: captures.len() > 1,
                     progress: progress(false),
+                    shard: *shard,
                 };
                 let keep = match format {
                     AnalyzeFormat::Json => results::Keep::Json,

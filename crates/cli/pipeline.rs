@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tcpsleuth_analyze::{
-    Analyzer, ConnectionSummary, PacketAnalysis, Retention, RetentionStats, RetireReason, Retired,
+    Analyzer, ConnectionSummary, Endpoint, PacketAnalysis, Retention, RetentionStats, RetireReason,
+    Retired, Shard,
 };
 use tcpsleuth_capture::{CaptureError, CaptureReader, Frame};
 use tcpsleuth_correlate::{Recorder, DEFAULT_PACKET_LIMIT};
@@ -89,6 +90,36 @@ pub struct Stages {
     /// Show a progress bar on stderr if reading takes a while (the caller checked that stderr
     /// is a terminal nobody else is writing to).
     pub progress: bool,
+    /// Diagnose and report only the connections of this shard. Every frame is still analysed,
+    /// so that stream numbers are those of a whole run.
+    pub shard: Option<Shard>,
+}
+
+fn in_shard(shard: Option<Shard>, seg: &Segment) -> bool {
+    shard.is_none_or(|shard| {
+        let src = Endpoint {
+            ip: seg.src,
+            port: seg.src_port,
+        };
+        let dst = Endpoint {
+            ip: seg.dst,
+            port: seg.dst_port,
+        };
+        shard.contains(src, dst)
+    })
+}
+
+fn summary_in_shard(shard: Option<Shard>, summary: &ConnectionSummary) -> bool {
+    let endpoint = |e: &tcpsleuth_analyze::EndpointSummary| {
+        Some(Endpoint {
+            ip: e.ip.parse().ok()?,
+            port: e.port,
+        })
+    };
+    match (shard, endpoint(&summary.client), endpoint(&summary.server)) {
+        (Some(shard), Some(client), Some(server)) => shard.contains(client, server),
+        _ => true,
+    }
 }
 
 /// A progress bar for one capture. It is fed from the start but drawn only once reading has
@@ -295,7 +326,7 @@ pub fn diagnose(
                 let event = match step {
                     Step::Started(time_ns) => Event::Started(time_ns),
                     Step::Tcp(e) => match e.ran {
-                        Some(analysis) => Event::Tcp {
+                        Some(analysis) if in_shard(stages.shard, e.segment) => Event::Tcp {
                             frame: e.frame.number,
                             time_ns: e.frame.timestamp_ns,
                             segment: *e.segment,
@@ -303,7 +334,10 @@ pub fn diagnose(
                         },
                         _ => return Ok(()),
                     },
-                    Step::Retired(r) => Event::Retired(Some(r)),
+                    Step::Retired(r) if summary_in_shard(stages.shard, &r.summary) => {
+                        Event::Retired(Some(r))
+                    }
+                    Step::Retired(_) => return Ok(()),
                 };
                 batch.push(event);
                 if batch.len() >= BATCH && !send(&mut batch) {

@@ -609,6 +609,24 @@ impl Analyzer {
         analysis
     }
 
+    /// The summary so far of one connection still held (a scan of the table: for occasional
+    /// use, such as a live capture announcing a finding).
+    pub fn summary(&self, stream: u32) -> Option<ConnectionSummary> {
+        self.table
+            .values()
+            .find_map(|slot| match &slot.state {
+                State::Live(conv) if slot.stream == stream => Some(&**conv),
+                _ => None,
+            })
+            .or_else(|| {
+                self.replaced
+                    .iter()
+                    .map(|conv| &**conv)
+                    .find(|conv| conv.stats.stream() == stream)
+            })
+            .map(|conv| conv.stats.summary())
+    }
+
     /// Summaries of every connection held (every one seen, unless retired), in stream order.
     pub fn summaries(&self) -> Vec<ConnectionSummary> {
         let mut all: Vec<&Conversation> = self

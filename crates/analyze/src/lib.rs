@@ -11,12 +11,14 @@ mod flow;
 mod judgement;
 pub mod seq;
 mod sequence;
+mod shard;
 mod summary;
 
 pub use analyzer::{Analyzer, PacketAnalysis, Retention, RetentionStats, RetireReason, Retired};
 pub use conversation::Endpoint;
 pub use flags::AnalysisFlags;
 pub use judgement::Correction;
+pub use shard::{connection_hash, Shard};
 pub use summary::{
     CloseSummary, ConnectionSummary, DirectionSummary, EndpointSummary, HandshakeSummary,
     OptionsSummary, RoleBasis, RttSummary,

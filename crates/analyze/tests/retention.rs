@@ -107,6 +107,7 @@ fn closed_connections_retire_after_the_quiet_period_and_late_frames_keep_their_s
     assert_eq!(run.retired[0].reason, RetireReason::Closed);
     assert_eq!(run.retired[0].summary.client_to_server.packets, 4);
     assert_eq!(run.analyzer.live_connections(), 0);
+    assert!(run.analyzer.summary(0).is_none(), "forgotten once retired");
 
     // A stray ACK on the retired connection: same stream, not analysed, counted.
     let late = run.seg(11.0, false, 40000, 7002, 1002, A);
@@ -150,6 +151,12 @@ fn a_connection_replaced_on_the_same_ports_is_handed_out_at_once() {
     // Never closed: only a SYN, then the same ports with a new ISN.
     run.seg(0.0, true, 40000, 1000, 0, S);
     run.seg(1.0, true, 40000, 9_000_000, 0, S);
+    assert_eq!(
+        run.analyzer.summary(0).map(|s| s.stream),
+        Some(0),
+        "still held"
+    );
+    assert_eq!(run.analyzer.summary(1).map(|s| s.stream), Some(1));
     run.tick(1.0);
     assert_eq!(run.retired.len(), 1);
     assert_eq!(run.retired[0].reason, RetireReason::Replaced);
