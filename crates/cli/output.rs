@@ -388,7 +388,7 @@ pub fn connections_table(out: &mut impl Write, all: &[(PathBuf, Outcome)]) -> an
         writeln!(
             out,
             "{}: {} frames, {} TCP, {} connections{}",
-            path.display(),
+            tcpsleuth_capture::printable(&path.display().to_string()),
             c.frames,
             c.tcp,
             o.analyzer.stream_count(),

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 use tcpsleuth_analyze::ConnectionSummary;
+use tcpsleuth_capture::printable;
 use tcpsleuth_correlate::{Correlation, FrameRef, Recording};
 use tcpsleuth_diagnose::{ConnectionDiagnosis, Finding, Severity, VantagePoint};
 
@@ -115,7 +116,7 @@ pub fn paths(all: &mut [Diagnosed]) -> Vec<Correlation> {
         if let Some(frame) = r.truncated_at {
             crate::output::warn(format_args!(
                 "{}: only the frames before {frame} are matched against the other captures",
-                d.capture.path
+                printable(&d.capture.path)
             ));
         }
     }
@@ -312,7 +313,7 @@ pub fn text(
         writeln!(
             out,
             "{}: {} frames, {} TCP connection{}: {} with findings, {} healthy",
-            d.capture.path,
+            printable(&d.capture.path),
             d.capture.frames,
             kept.connections,
             if kept.connections == 1 { "" } else { "s" },
@@ -419,7 +420,7 @@ fn paths_text(
         "Across captures: the same connections seen at two points",
     )?;
     for (n, d) in all.iter().enumerate() {
-        writeln!(out, "capture {n} = {}", d.capture.path)?;
+        writeln!(out, "capture {n} = {}", printable(&d.capture.path))?;
     }
     for c in paths {
         writeln!(out)?;

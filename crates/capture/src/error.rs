@@ -9,7 +9,8 @@ use crate::Compression;
 /// After an error, [`crate::CaptureReader::next_frame`] returns `Ok(None)`.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-#[error("{file}: byte {offset}{}: {kind}", after_frame(*.last_good_frame))]
+// The name may be a hostile file name: it is shown through `printable`.
+#[error("{}: byte {offset}{}: {kind}", crate::printable(.file), after_frame(*.last_good_frame))]
 pub struct CaptureError {
     /// The name of the input (a path, or `<stdin>`, or the name given to `from_read`).
     pub file: String,

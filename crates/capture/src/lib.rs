@@ -23,6 +23,7 @@
 mod error;
 mod input;
 mod pcapng;
+mod text;
 
 use std::io::Read;
 use std::path::Path;
@@ -32,6 +33,7 @@ use std::sync::Arc;
 pub use error::{CaptureError, CaptureErrorKind};
 use input::{RawStats, Window};
 use pcapng::{Endian, Interface};
+pub use text::printable;
 
 /// A link-layer header type, as in pcap's LINKTYPE_* registry. Unknown values pass intact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -55,7 +57,8 @@ pub struct Frame<'a> {
     /// pcapng interface id (0 for pcap).
     pub interface: u32,
     /// pcapng packet comment (`opt_comment` of an EPB or OPB), if any and if it is UTF-8 (an
-    /// invalid tail is cut off).
+    /// invalid tail is cut off). As the file has it: pass it through [`printable`] before
+    /// printing it on a terminal, escape it for HTML.
     pub comment: Option<&'a str>,
 }
 
@@ -95,6 +98,11 @@ impl std::fmt::Display for CaptureFormat {
 
 /// Largest packet record (pcap) or block (pcapng) accepted; anything larger is corrupt.
 pub const MAX_RECORD_LEN: u32 = 256 << 20;
+
+/// Interfaces accepted in one pcapng section (32 bytes each: 32 MiB at most, 48 MiB while the
+/// table grows). Real captures have a handful; an interface description block past this is
+/// reported as corrupt, after the frames before it.
+pub const MAX_INTERFACES: usize = 1 << 20;
 
 const PCAP_HEADER_LEN: usize = 24;
 const PCAP_RECORD_HEADER_LEN: usize = 16;
@@ -300,7 +308,8 @@ impl CaptureReader {
     }
 
     /// pcapng section-header comments and interface comments, names and descriptions seen so
-    /// far, as found in the file (duplicates dropped; at most 256 kept).
+    /// far, as found in the file (duplicates dropped; at most 256 kept, of at most 4096 bytes
+    /// each). As the file has them: see [`Frame::comment`] before showing them.
     pub fn comments(&self) -> &[String] {
         &self.comments
     }
@@ -568,6 +577,12 @@ impl CaptureReader {
                 }
             }
             pcapng::IDB => {
+                if interfaces.len() >= MAX_INTERFACES {
+                    return Err(corrupt(
+                        offset,
+                        format!("{name}: more than {MAX_INTERFACES} interfaces in one section"),
+                    ));
+                }
                 interfaces.push(Interface::parse(e, body));
                 let opts = body.get(8..).unwrap_or(&[]);
                 for (code, range) in pcapng::options(e, opts) {

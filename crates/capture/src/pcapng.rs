@@ -114,23 +114,24 @@ pub(crate) fn options(e: Endian, opts: &[u8]) -> impl Iterator<Item = (u16, Rang
 #[derive(Debug, Clone, Copy)]
 enum Scale {
     /// Units are 10^-k s with k <= 9: multiply.
-    Mul(u128),
+    Mul(u64),
     /// Units are 10^-k s with k > 9: divide.
-    Div(u128),
+    Div(u64),
     /// Units are 2^-k s: multiply by 10^9, shift right by k.
     Shift(u32),
     /// Resolution so fine that every timestamp is below a nanosecond.
     Zero,
 }
 
-/// What a packet block needs to know about its interface.
+/// What a packet block needs to know about its interface. Kept small (32 bytes): a section
+/// may have up to [`crate::MAX_INTERFACES`] of them.
 #[derive(Debug, Clone)]
 pub(crate) struct Interface {
     pub link_type: LinkType,
     pub snaplen: u32,
     scale: Scale,
-    /// `if_tsoffset`, in nanoseconds.
-    offset_ns: i128,
+    /// `if_tsoffset`, in seconds.
+    offset_s: i64,
 }
 
 impl Interface {
@@ -140,7 +141,7 @@ impl Interface {
             link_type: LinkType(u32::from(e.u16(body, 0))),
             snaplen: e.u32(body, 4),
             scale: Scale::Mul(1000),
-            offset_ns: 0,
+            offset_s: 0,
         };
         let opts = body.get(8..).unwrap_or(&[]);
         let (mut seen_resol, mut seen_offset) = (false, false);
@@ -156,7 +157,7 @@ impl Interface {
                 IF_TSOFFSET if !seen_offset => {
                     if let Some(secs) = e.u64(value) {
                         // Signed seconds to add to every timestamp.
-                        iface.offset_ns = i128::from(secs as i64) * 1_000_000_000;
+                        iface.offset_s = secs as i64;
                         seen_offset = true;
                     }
                 }
@@ -171,13 +172,14 @@ impl Interface {
     pub(crate) fn timestamp_ns(&self, ts: u64) -> i64 {
         let ts = u128::from(ts);
         let ns = match self.scale {
-            Scale::Mul(m) => ts * m,
-            Scale::Div(d) => ts / d,
+            Scale::Mul(m) => ts * u128::from(m),
+            Scale::Div(d) => ts / u128::from(d),
             Scale::Shift(k) => (ts * 1_000_000_000) >> k,
             Scale::Zero => 0,
         };
         // ns < 2^94 and |offset_ns| < 2^94: no overflow in i128.
-        let total = i128::try_from(ns).unwrap_or(i128::MAX) + self.offset_ns;
+        let offset_ns = i128::from(self.offset_s) * 1_000_000_000;
+        let total = i128::try_from(ns).unwrap_or(i128::MAX) + offset_ns;
         i64::try_from(total).unwrap_or(if total < 0 { i64::MIN } else { i64::MAX })
     }
 }
@@ -188,9 +190,9 @@ fn scale_for(resol: u8) -> Scale {
     if resol & 0x80 != 0 {
         Scale::Shift(v)
     } else if v <= 9 {
-        Scale::Mul(10u128.pow(9 - v))
+        Scale::Mul(10u64.pow(9 - v))
     } else {
-        match 10u128.checked_pow(v - 9) {
+        match 10u64.checked_pow(v - 9) {
             Some(d) => Scale::Div(d),
             None => Scale::Zero,
         }
@@ -206,8 +208,14 @@ mod tests {
             link_type: LinkType(1),
             snaplen: 0,
             scale: scale_for(resol),
-            offset_ns: i128::from(offset_s) * 1_000_000_000,
+            offset_s,
         }
+    }
+
+    #[test]
+    fn interface_is_small() {
+        // MAX_INTERFACES and docs/limits.md count on it.
+        assert_eq!(std::mem::size_of::<Interface>(), 32);
     }
 
     #[test]

@@ -16,8 +16,11 @@ pub use page::{render, CaptureInfo, ConnectionView, Report};
 /// resets and zero-window periods are always kept) and the graph says so.
 pub const MAX_POINTS: usize = 4000;
 
-/// Escapes text for HTML element content and attribute values.
+/// Escapes text for HTML element content and attribute values. Control characters (from
+/// capture comments or file names) are shown as `\u{..}` escapes: raw, they are invisible in a
+/// browser and act on a terminal that the file is printed to.
 pub(crate) fn esc(text: &str) -> String {
+    let text = tcpsleuth_capture::printable(text);
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
