@@ -146,7 +146,11 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             for path in captures {
                 let mut printer = output::PacketPrinter::new(*format);
                 if matches!(format, PacketsFormat::Table) && captures.len() > 1 {
-                    writeln!(out, "== {}", path.display())?;
+                    writeln!(
+                        out,
+                        "== {}",
+                        tcpsleuth_capture::printable(&path.display().to_string())
+                    )?;
                 }
                 let stages = pipeline::Stages {
                     progress: progress(true),

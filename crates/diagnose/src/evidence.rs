@@ -123,7 +123,7 @@ impl RetransRun {
         tail.iter()
             .rev()
             .zip(tail.iter().rev().skip(1))
-            .map(|(a, b)| (b - a) as f64 / 1e9)
+            .map(|(a, b)| b.saturating_sub(*a) as f64 / 1e9)
             .collect()
     }
 }
@@ -748,7 +748,9 @@ impl Evidence {
         }
 
         let s = &mut self.sides[me];
-        let consumes = seglen + u32::from(flags.syn()) + u32::from(flags.fin());
+        let consumes = seglen
+            .saturating_add(u32::from(flags.syn()))
+            .saturating_add(u32::from(flags.fin()));
         if seglen > 0 {
             s.data_segments += 1;
             s.payload_bytes += u64::from(seglen);

@@ -748,11 +748,12 @@ fn resets(cx: &Ctx<'_>, out: &mut Vec<Draft>, stale_syn: bool) {
                 format!(
                         "{who} sends RST after {}",
                         secs(
-                            rst.at.1
-                                - stall
+                            rst.at.1.saturating_sub(
+                                stall
                                     .hole_since
                                     .or(run.and_then(|r| r.original))
                                     .map_or(rst.at.1, |h| h.1)
+                            )
                         )
                     ),
             ));
@@ -868,7 +869,7 @@ fn is_repair(fill: &HoleFill, rtt: Option<i64>) -> bool {
 fn timer_fired(r: &Retransmission, rtt: Option<i64>) -> bool {
     r.original.is_none_or(|o| {
         let waited = r.at.1.saturating_sub(o.1);
-        waited >= 2_000_000 && rtt.is_none_or(|rtt| waited >= rtt + rtt / 2)
+        waited >= 2_000_000 && rtt.is_none_or(|rtt| waited >= rtt.saturating_add(rtt / 2))
     })
 }
 
@@ -1025,7 +1026,7 @@ fn losses(cx: &Ctx<'_>, out: &mut Vec<Draft>) {
         }
         let ooo_fast = spurious_fast.len();
         let rtt = cx.base_rtt_ns();
-        let early = |age: i64| rtt.is_some_and(|rtt| age < rtt * 3 / 4);
+        let early = |age: i64| rtt.is_some_and(|rtt| age < rtt / 4 * 3);
         // Late data seen first at this capture point: filled within a fraction of the RTT it
         // was overtaken, later it was a retransmission of data lost before this point.
         let arrived_late: Vec<At> = s
