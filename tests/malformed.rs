@@ -294,13 +294,9 @@ fn timestamps_backwards_and_extreme() {
 }
 
 /// pcapng: the largest 64-bit timestamp, and an if_tsoffset pushing times before 1970, on
-/// alternate frames of one connection.
-/// Fails today: `tcpsleuth-diagnose` overflows subtracting such timestamps
-/// (`let apart = time_ns - r.at.1` in crates/diagnose/src/evidence.rs: "attempt to subtract
-/// with overflow" in a debug build, a wrapped duration in a release build). For the lead to
-/// fix (saturating or checked arithmetic on timestamps).
+/// alternate frames of one connection. The diagnosis used to overflow subtracting such
+/// timestamps (crates/diagnose/src/evidence.rs); time differences now saturate.
 #[test]
-#[ignore = "diagnose overflows on timestamps at the ends of the range: see the comment"]
 fn timestamps_at_both_ends_of_the_range() {
     let frames = example_frames();
     let n = frames.len();
@@ -321,14 +317,10 @@ fn timestamps_at_both_ends_of_the_range() {
     assert_eq!(counts(&r.json()), (n as u64, n as u64, 0));
 }
 
-/// Two captures matched against each other, of a connection at the end of time.
-/// Fails today: `tcpsleuth-correlate` overflows on such times
-/// (`t < lo + margin` in `correlate_stream`, crates/correlate/src/lib.rs: "attempt to add with
-/// overflow" in a debug build, wrong matches in a release build). Found by the `pipeline`
-/// fuzz target (its input: fuzz/known-crashes/pipeline/correlate-timestamp-overflow). For the
-/// lead to fix; then move that input to fuzz/regressions/pipeline/ and drop the `ignore`.
+/// Two captures matched against each other, of a connection at the end of time. The matching
+/// used to overflow on such times (`t < lo + margin` in crates/correlate/src/lib.rs); found by
+/// the `pipeline` fuzz target (fuzz/regressions/pipeline/correlate-timestamp-overflow).
 #[test]
-#[ignore = "correlate overflows on extreme timestamps: see the comment"]
 fn two_captures_with_extreme_timestamps() {
     // One connection in the last microsecond before the largest time there is (nanosecond
     // timestamps).
@@ -519,14 +511,10 @@ fn ipv6_extension_header_chains() {
     assert_eq!(counts(&r.json()), (4, 1, 3));
 }
 
-/// A handshake whose ACK comes 136 years after the SYN-ACK.
-/// Fails today: `tcpsleuth-diagnose` overflows comparing the handshake's legs
-/// (`first >= TIMING_RATIO * second` in crates/diagnose/src/vantage.rs: "attempt to multiply
-/// with overflow" in a debug build, a wrong vantage point in a release build). Found by the
-/// `pipeline` fuzz target (its input: fuzz/known-crashes/pipeline/diagnose-vantage-overflow).
-/// For the lead to fix.
+/// A handshake whose ACK comes 136 years after the SYN-ACK. The vantage point's comparison of
+/// the handshake's legs used to overflow (crates/diagnose/src/vantage.rs); found by the
+/// `pipeline` fuzz target (fuzz/regressions/pipeline/diagnose-vantage-overflow).
 #[test]
-#[ignore = "diagnose overflows on a handshake spanning the range: see the comment"]
 fn handshake_spanning_the_range() {
     let mut p = Pcap::new(65535, 1);
     for (i, (_, usec, data)) in example_frames().iter().enumerate() {

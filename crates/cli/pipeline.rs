@@ -152,11 +152,11 @@ impl Progress {
         if let Ok(style) = ProgressStyle::with_template(template) {
             bar.set_style(style.progress_chars("=> "));
         }
-        // As the capture reader names it in its messages.
+        // As the capture reader names it in its messages, control characters shown inert.
         bar.set_prefix(if path.as_os_str() == "-" {
             "<stdin>".to_owned()
         } else {
-            path.display().to_string()
+            tcpsleuth_capture::printable(&path.display().to_string()).into_owned()
         });
         Progress {
             started: Instant::now(),
