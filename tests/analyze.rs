@@ -88,6 +88,20 @@ fn corpus_files() -> Vec<PathBuf> {
     out
 }
 
+/// The public corpus, then the lab captures.
+fn corpus_and_lab_files() -> Vec<PathBuf> {
+    let mut files = corpus_files();
+    for entry in std::fs::read_dir(root().join("fixtures/captures/lab"))
+        .expect("lab captures")
+        .flatten()
+    {
+        if entry.path().extension().is_some_and(|e| e == "pcap") {
+            files.push(entry.path());
+        }
+    }
+    files
+}
+
 /// The first seed: the server retransmits the same segment while the client's ACK is stuck,
 /// and the client resets. The report must say so, with the frames.
 #[test]
@@ -209,16 +223,10 @@ fn corpus_refused_connection() {
 /// with the same numbers, on every corpus and lab capture.
 #[test]
 fn streaming_diagnosis_sees_the_same_connections_as_a_whole_capture_pass() {
-    let mut files = corpus_files();
-    for entry in std::fs::read_dir(root().join("fixtures/captures/lab"))
-        .expect("lab captures")
-        .flatten()
-    {
-        if entry.path().extension().is_some_and(|e| e == "pcap") {
-            files.push(entry.path());
-        }
-    }
-    let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+    let names: Vec<String> = corpus_and_lab_files()
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
     let mut args: Vec<&str> = vec!["connections", "--format", "json"];
     args.extend(names.iter().map(String::as_str));
     let (_, whole, _) = tcpsleuth(&args);
@@ -259,16 +267,10 @@ fn streaming_diagnosis_sees_the_same_connections_as_a_whole_capture_pass() {
 /// run, each once, with the same stream numbers, findings and frames.
 #[test]
 fn shards_add_up_to_one_run() {
-    let mut files = corpus_files();
-    for entry in std::fs::read_dir(root().join("fixtures/captures/lab"))
-        .expect("lab captures")
-        .flatten()
-    {
-        if entry.path().extension().is_some_and(|e| e == "pcap") {
-            files.push(entry.path());
-        }
-    }
-    let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+    let names: Vec<String> = corpus_and_lab_files()
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
     let args: Vec<&str> = names.iter().map(String::as_str).collect();
     let entries =
         |doc: &Value| -> Vec<Value> { doc["connections"].as_array().cloned().unwrap_or_default() };

@@ -42,7 +42,6 @@ pub struct Outcome {
     pub damage: Option<CaptureError>,
 }
 
-/// One TCP frame (or TCP header quoted in an ICMP error) and what the analysis made of it.
 /// What the analysis keeps of a captured frame.
 #[derive(Debug, Clone, Copy)]
 pub struct FrameInfo {
@@ -53,6 +52,7 @@ pub struct FrameInfo {
     pub original_len: u32,
 }
 
+/// One TCP frame (or TCP header quoted in an ICMP error) and what the analysis made of it.
 pub struct TcpEvent<'a> {
     pub frame: FrameInfo,
     pub segment: &'a Segment,
