@@ -23,7 +23,9 @@ bin() { echo "$here/target/$triple/release/$1"; }
 case "${1:-}" in
   build)
     # --target keeps RUSTFLAGS off build scripts and proc macros (no libFuzzer main in them).
-    cargo build --release --locked --target "$triple" --bins
+    # Into the fuzz crate's own target directory, where `bin` finds the targets, whatever the
+    # caller's CARGO_TARGET_DIR says.
+    CARGO_TARGET_DIR="$here/target" cargo build --release --locked --target "$triple" --bins
     ;;
   seeds)
     # From the main workspace (see the example's header), without the fuzzing flags.
