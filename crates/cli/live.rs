@@ -207,7 +207,7 @@ pub fn live(out: &mut impl Write, opts: &LiveOptions) -> anyhow::Result<bool> {
     // Kernel drops so far: a connection handed to the report after drops began may miss
     // packets, so its confidences are lowered; one that ended before keeps them.
     let drops = AtomicU64::new(0);
-    let mut sink = |summary, mut diagnosis: ConnectionDiagnosis, _| {
+    let mut sink = |summary, mut diagnosis: ConnectionDiagnosis| {
         if drops.load(Ordering::Relaxed) > 0 {
             for f in &mut diagnosis.findings {
                 f.confidence *= DROP_CONFIDENCE_FACTOR;

@@ -112,7 +112,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
                     AnalyzeFormat::Html => results::Keep::Memory,
                 };
                 let mut store = results::Store::new(keep, all.len());
-                let mut sink = |summary, diagnosis, _| store.add(summary, diagnosis);
+                let mut sink = |summary, diagnosis| store.add(summary, diagnosis);
                 let retention = Retention {
                     max_live: *max_connections,
                     ..Retention::default()

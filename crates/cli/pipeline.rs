@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tcpsleuth_analyze::{
-    Analyzer, ConnectionSummary, Endpoint, PacketAnalysis, Retention, RetentionStats, RetireReason,
-    Retired, Shard,
+    Analyzer, ConnectionSummary, Endpoint, PacketAnalysis, Retention, RetentionStats, Retired,
+    Shard,
 };
 use tcpsleuth_capture::{CaptureError, CaptureReader, Frame};
 use tcpsleuth_correlate::{Recorder, DEFAULT_PACKET_LIMIT};
@@ -97,29 +97,9 @@ pub struct Stages {
 
 fn in_shard(shard: Option<Shard>, seg: &Segment) -> bool {
     shard.is_none_or(|shard| {
-        let src = Endpoint {
-            ip: seg.src,
-            port: seg.src_port,
-        };
-        let dst = Endpoint {
-            ip: seg.dst,
-            port: seg.dst_port,
-        };
+        let (src, dst) = Endpoint::pair_of(seg);
         shard.contains(src, dst)
     })
-}
-
-fn summary_in_shard(shard: Option<Shard>, summary: &ConnectionSummary) -> bool {
-    let endpoint = |e: &tcpsleuth_analyze::EndpointSummary| {
-        Some(Endpoint {
-            ip: e.ip.parse().ok()?,
-            port: e.port,
-        })
-    };
-    match (shard, endpoint(&summary.client), endpoint(&summary.server)) {
-        (Some(shard), Some(client), Some(server)) => shard.contains(client, server),
-        _ => true,
-    }
 }
 
 /// A progress bar for one capture. It is fed from the start but drawn only once reading has
@@ -232,9 +212,8 @@ pub fn run(
 }
 
 /// A connection and its diagnosis, handed out as soon as its analysis is over.
-pub type Sink<'s> = dyn FnMut(ConnectionSummary, ConnectionDiagnosis, RetireReason) -> anyhow::Result<()>
-    + Send
-    + 's;
+pub type Sink<'s> =
+    dyn FnMut(ConnectionSummary, ConnectionDiagnosis) -> anyhow::Result<()> + Send + 's;
 
 /// What the reading thread sends the diagnosing thread.
 // Nearly every event is a TCP frame: boxing that variant would allocate once per frame.
@@ -296,9 +275,9 @@ pub fn diagnose(
                             }
                             Event::Retired(retired) => {
                                 if let Some(retired) = retired.take() {
-                                    let Retired { summary, reason } = *retired;
+                                    let Retired { summary, .. } = *retired;
                                     let diagnosis = diagnoser.retire(&summary);
-                                    sink(summary, diagnosis, reason)?;
+                                    sink(summary, diagnosis)?;
                                 }
                             }
                         }
@@ -334,7 +313,11 @@ pub fn diagnose(
                         },
                         _ => return Ok(()),
                     },
-                    Step::Retired(r) if summary_in_shard(stages.shard, &r.summary) => {
+                    Step::Retired(r)
+                        if stages
+                            .shard
+                            .is_none_or(|s| s.contains(r.endpoints.0, r.endpoints.1)) =>
+                    {
                         Event::Retired(Some(r))
                     }
                     Step::Retired(_) => return Ok(()),
@@ -607,9 +590,9 @@ impl Incremental {
     }
 
     fn hand_out(&mut self, sink: &mut Sink<'_>) -> anyhow::Result<()> {
-        for Retired { summary, reason } in self.retired.drain(..) {
+        for Retired { summary, .. } in self.retired.drain(..) {
             let diagnosis = self.diagnoser.retire(&summary);
-            sink(summary, diagnosis, reason)?;
+            sink(summary, diagnosis)?;
         }
         Ok(())
     }

@@ -115,6 +115,8 @@ pub enum RetireReason {
 #[derive(Debug, Clone)]
 pub struct Retired {
     pub summary: ConnectionSummary,
+    /// Its two endpoints (which is the client is in the summary).
+    pub endpoints: (Endpoint, Endpoint),
     pub reason: RetireReason,
 }
 
@@ -154,6 +156,17 @@ struct Conversation {
     stats: ConnectionStats,
     /// Queued in `Analyzer::closing`.
     closing: bool,
+}
+
+impl Conversation {
+    fn retired(&self, reason: RetireReason) -> Retired {
+        let [a, b] = self.stats.senders();
+        Retired {
+            summary: self.stats.summary(),
+            endpoints: (a, b),
+            reason,
+        }
+    }
 }
 
 /// Streaming connection tracker and per-packet analyzer. Feed frames in file order.
@@ -239,7 +252,7 @@ impl Analyzer {
     /// A TCP header quoted inside an ICMP error: Wireshark looks up or creates the
     /// conversation (consuming a stream index) but analyses nothing (§1, §5.13).
     pub fn icmp_quote(&mut self, seg: &Segment, time_ns: i64) -> u32 {
-        let (src, dst) = endpoints(seg);
+        let (src, dst) = Endpoint::pair_of(seg);
         let key = Key::new(src, dst);
         match self.table.get(&key) {
             Some(slot) => slot.stream,
@@ -251,7 +264,7 @@ impl Analyzer {
     /// shorter than the header): the conversation lookup runs, with the SYN port-reuse check,
     /// and the frame counts in the connection's packets and bytes.
     pub fn track_only(&mut self, seg: &Segment, time_ns: i64, frame_len: u32) -> u32 {
-        let (src, dst) = endpoints(seg);
+        let (src, dst) = Endpoint::pair_of(seg);
         let key = Key::new(src, dst);
         let fwd_index = flow_index(src, dst);
         let (stream, _, _) = self.lookup(seg, key, src, dst, fwd_index, time_ns);
@@ -302,10 +315,7 @@ impl Analyzer {
             return;
         };
         for conv in self.replaced.drain(..) {
-            out(Retired {
-                summary: conv.stats.summary(),
-                reason: RetireReason::Replaced,
-            });
+            out(conv.retired(RetireReason::Replaced));
         }
         // Only the entries looked at long enough ago can be quiet by now: the scan stops at
         // the first younger one, so each call costs what it retires, not what is waiting.
@@ -408,10 +418,7 @@ impl Analyzer {
         };
         self.live -= 1;
         self.remembered.push_back((now_ns, key, slot.stream));
-        out(Retired {
-            summary: conv.stats.summary(),
-            reason,
-        });
+        out(conv.retired(reason));
     }
 
     /// Hands out every connection still held, in stream order (the end of the capture). Does
@@ -434,10 +441,7 @@ impl Analyzer {
         self.remembered.clear();
         self.closing.clear();
         for conv in left {
-            out(Retired {
-                summary: conv.stats.summary(),
-                reason: RetireReason::End,
-            });
+            out(conv.retired(RetireReason::End));
         }
     }
 
@@ -449,7 +453,7 @@ impl Analyzer {
         frame_len: u32,
         seg: &Segment,
     ) -> PacketAnalysis {
-        let (src, dst) = endpoints(seg);
+        let (src, dst) = Endpoint::pair_of(seg);
         let key = Key::new(src, dst);
         let fwd_index = flow_index(src, dst);
         let flags = seg.flags;
@@ -641,19 +645,6 @@ impl Analyzer {
         all.sort_unstable_by_key(|conv| conv.stats.stream());
         all.into_iter().map(|conv| conv.stats.summary()).collect()
     }
-}
-
-fn endpoints(seg: &Segment) -> (Endpoint, Endpoint) {
-    (
-        Endpoint {
-            ip: seg.src,
-            port: seg.src_port,
-        },
-        Endpoint {
-            ip: seg.dst,
-            port: seg.dst_port,
-        },
-    )
 }
 
 fn split_flows(flows: &mut [Flow; 2], fwd_index: usize) -> (&mut Flow, &mut Flow) {

@@ -3,12 +3,29 @@
 use std::net::IpAddr;
 
 use rustc_hash::FxHashMap;
+use tcpsleuth_decode::Segment;
 
 /// One endpoint of a conversation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Endpoint {
     pub ip: IpAddr,
     pub port: u16,
+}
+
+impl Endpoint {
+    /// A segment's (source, destination).
+    pub fn pair_of(seg: &Segment) -> (Endpoint, Endpoint) {
+        (
+            Endpoint {
+                ip: seg.src,
+                port: seg.src_port,
+            },
+            Endpoint {
+                ip: seg.dst,
+                port: seg.dst_port,
+            },
+        )
+    }
 }
 
 /// `ip:port`, IPv6 in brackets.

@@ -171,6 +171,11 @@ impl ConnectionStats {
         self.stream
     }
 
+    /// The sender of flow 0 and of flow 1.
+    pub(crate) fn senders(&self) -> [Endpoint; 2] {
+        self.senders
+    }
+
     /// Time of the latest frame.
     pub(crate) fn last_ns(&self) -> i64 {
         self.end_ns

@@ -73,14 +73,7 @@ impl Recorder {
             self.truncated_at.get_or_insert(frame);
             return;
         }
-        let src = Endpoint {
-            ip: seg.src,
-            port: seg.src_port,
-        };
-        let dst = Endpoint {
-            ip: seg.dst,
-            port: seg.dst_port,
-        };
+        let (src, dst) = Endpoint::pair_of(seg);
         let index = stream as usize;
         if self.streams.len() <= index {
             self.streams.resize(index + 1, None);

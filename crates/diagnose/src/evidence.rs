@@ -552,14 +552,7 @@ pub struct Evidence {
 
 impl Evidence {
     pub fn new(stream: u32, seg: &Segment, at: At) -> Evidence {
-        let src = Endpoint {
-            ip: seg.src,
-            port: seg.src_port,
-        };
-        let dst = Endpoint {
-            ip: seg.dst,
-            port: seg.dst_port,
-        };
+        let (src, dst) = Endpoint::pair_of(seg);
         Evidence {
             stream,
             sides: [Side::new(src, at), Side::new(dst, at)],
@@ -576,10 +569,7 @@ impl Evidence {
     /// Adds one analysed TCP frame of this connection.
     pub fn observe(&mut self, frame: u64, time_ns: i64, seg: &Segment, pa: &Observation) {
         let at = (frame, time_ns);
-        let src = Endpoint {
-            ip: seg.src,
-            port: seg.src_port,
-        };
+        let (src, _) = Endpoint::pair_of(seg);
         let me = self.side_of(src);
         let peer = 1 - me;
         self.last = at;
