@@ -69,7 +69,7 @@ fn analyze(path: &Path, format: Format) -> Vec<report::Diagnosed> {
             Format::Html => results::Keep::Memory,
         };
         let mut store = results::Store::new(keep, all.len());
-        let mut sink = |summary, diagnosis, _| store.add(summary, diagnosis);
+        let mut sink = |summary, diagnosis| store.add(summary, diagnosis);
         let retention = Retention {
             max_live,
             ..Retention::default()
