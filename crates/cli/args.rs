@@ -50,8 +50,14 @@ pub enum Command {
         /// Text: only the one-line verdicts, no details
         #[arg(long)]
         brief: bool,
-        /// Write the report to FILE instead of standard output (say, report.html)
-        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        /// Write the report to FILE instead of standard output (say, report.html); with
+        /// --format parquet, the directory to write the tables into
+        #[arg(
+            short = 'o',
+            long = "output",
+            value_name = "FILE",
+            required_if_eq("format", "parquet")
+        )]
         output: Option<PathBuf>,
         /// Most connections tracked with full state at once (about 5 KiB each); past it the
         /// least recently active are diagnosed early and forgotten (docs/limits.md)
@@ -72,6 +78,18 @@ pub enum Command {
         captures: Vec<PathBuf>,
         #[arg(long, value_enum, default_value_t = PacketsFormat::Table)]
         format: PacketsFormat,
+        /// With --format parquet: the directory to write the `packets` table into
+        #[arg(
+            short = 'o',
+            long = "output",
+            value_name = "DIR",
+            required_if_eq("format", "parquet")
+        )]
+        output: Option<PathBuf>,
+        /// Only the frames of shard I of N's connections, numbered as in a whole run
+        /// (docs/sharding.md)
+        #[arg(long, value_name = "I/N", value_parser = tcpsleuth_analyze::Shard::parse)]
+        shard: Option<tcpsleuth_analyze::Shard>,
     },
     /// One row per TCP connection: roles, handshake, volumes, RTT, flags, how it ended
     #[command(after_help = AFTER_HELP)]
@@ -145,6 +163,20 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = HostFormat::Text)]
         format: HostFormat,
     },
+    /// SQL over the Parquet tables under DIR (from --format parquet), with DuckDB
+    #[command(after_help = QUERY_HELP)]
+    Query {
+        /// The directory the tables were written into: its `connections`, `findings` and
+        /// `packets` parts, at any depth (one subdirectory per sensor, day or shard)
+        dir: PathBuf,
+        /// The SQL, over the views `connections`, `findings` and `packets`
+        sql: String,
+        #[arg(long, value_enum, default_value_t = QueryFormat::Table)]
+        format: QueryFormat,
+        /// Print the DuckDB script instead of running it (to reuse the views elsewhere)
+        #[arg(long)]
+        print_sql: bool,
+    },
     /// Print a shell completion script for tcpsleuth to standard output
     #[command(after_help = COMPLETIONS_HELP)]
     Completions {
@@ -187,6 +219,25 @@ Examples:
 
 See docs/live.md.";
 
+const QUERY_HELP: &str = "\
+Examples:
+  tcpsleuth analyze --format parquet -o results/ capture.pcap
+  tcpsleuth query results/ \"SELECT id, actor, count(*) n FROM findings GROUP BY ALL ORDER BY n DESC\"
+  tcpsleuth query results/ --format csv \"SELECT * FROM connections WHERE rst_from IS NOT NULL\"
+
+Runs the `duckdb` command-line shell (pip install duckdb-cli, or TCPSLEUTH_DUCKDB=/path/to/duckdb).
+See docs/parquet.md for the columns and more queries.";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum QueryFormat {
+    /// Boxed columns for people
+    Table,
+    Csv,
+    /// One JSON array of row objects
+    Json,
+    Markdown,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum HostFormat {
     /// For people
@@ -211,6 +262,8 @@ pub enum PacketsFormat {
     Table,
     /// One JSON object per TCP frame (a stable contract; see docs/json.md)
     Jsonl,
+    /// The `packets` Parquet table, written under -o DIR (docs/parquet.md)
+    Parquet,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -227,13 +280,17 @@ pub enum AnalyzeFormat {
     Json,
     /// One self-contained HTML file with the graphs (time-sequence, throughput, RTT, in flight)
     Html,
+    /// Parquet tables `connections` and `findings`, written under -o DIR, for DuckDB or Spark
+    /// (docs/parquet.md)
+    Parquet,
 }
 
 /// The subcommand names; anything else in first position is a capture for `analyze`.
-pub const SUBCOMMANDS: [&str; 9] = [
+pub const SUBCOMMANDS: [&str; 10] = [
     "analyze",
     "packets",
     "connections",
+    "query",
     "live",
     "sockets",
     "host",

@@ -202,6 +202,10 @@ pub fn live(out: &mut impl Write, opts: &LiveOptions) -> anyhow::Result<bool> {
             "live writes no HTML report: capture with -w FILE.pcapng, then tcpsleuth analyze \
              --format html FILE.pcapng"
         ),
+        AnalyzeFormat::Parquet => anyhow::bail!(
+            "live writes no Parquet tables: capture with -w FILE.pcapng, then tcpsleuth analyze \
+             --format parquet -o DIR FILE.pcapng"
+        ),
     };
     let mut store = Store::new(keep, 0);
     // Kernel drops so far: a connection handed to the report after drops began may miss

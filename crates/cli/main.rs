@@ -10,10 +10,12 @@ mod host;
 mod live;
 mod output;
 mod pipeline;
+mod query;
 mod report;
 mod results;
 mod series;
 mod sockets;
+mod tables;
 
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
@@ -85,6 +87,20 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             max_connections,
             shard,
         } => {
+            let retention = Retention {
+                max_live: *max_connections,
+                ..Retention::default()
+            };
+            // Tables instead of a report: clap requires -o DIR with parquet.
+            if let (AnalyzeFormat::Parquet, Some(dir)) = (format, output) {
+                let stages = pipeline::Stages {
+                    progress: progress(false),
+                    shard: *shard,
+                    ..pipeline::Stages::default()
+                };
+                failed |= tables::analyze(captures, dir, stages, retention)?;
+                return Ok(exit_code(failed));
+            }
             // With -o the report goes to a file (no colour, no wrapping: not a terminal).
             let mut file = match output {
                 Some(path) => Some(io::BufWriter::new(std::fs::File::create(path).map_err(
@@ -109,14 +125,10 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
                 let keep = match format {
                     AnalyzeFormat::Json => results::Keep::Json,
                     AnalyzeFormat::Text => results::Keep::Text(text_options),
-                    AnalyzeFormat::Html => results::Keep::Memory,
+                    AnalyzeFormat::Html | AnalyzeFormat::Parquet => results::Keep::Memory,
                 };
                 let mut store = results::Store::new(keep, all.len());
                 let mut sink = |summary, diagnosis| store.add(summary, diagnosis);
-                let retention = Retention {
-                    max_live: *max_connections,
-                    ..Retention::default()
-                };
                 let run = pipeline::diagnose(path, stages, retention, &mut sink)?;
                 match run {
                     Ok(outcome) => {
@@ -137,14 +149,35 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
                 AnalyzeFormat::Json => report::json(&mut sink, &mut all, &paths)?,
                 AnalyzeFormat::Html => report::html(&mut sink, &all, &paths)?,
                 AnalyzeFormat::Text => report::text(&mut sink, &mut all, &paths, &text_options)?,
+                // Written by tables::analyze above.
+                AnalyzeFormat::Parquet => {}
             }
             if let Some(mut f) = file {
                 f.flush()?;
             }
         }
-        Command::Packets { captures, format } => {
+        Command::Packets {
+            captures,
+            format,
+            output,
+            shard,
+        } => {
+            // One Parquet part holds every capture's rows; table and JSON lines go to stdout.
+            let mut table = match (format, output) {
+                (PacketsFormat::Parquet, Some(dir)) => {
+                    Some(output::PacketPrinter::parquet(dir, tables::part(*shard))?)
+                }
+                _ => None,
+            };
             for path in captures {
                 let mut printer = output::PacketPrinter::new(*format);
+                let printer = match table.as_mut() {
+                    Some(table) => {
+                        table.start_capture(tables::capture_name(path));
+                        table
+                    }
+                    None => &mut printer,
+                };
                 if matches!(format, PacketsFormat::Table) && captures.len() > 1 {
                     writeln!(
                         out,
@@ -156,10 +189,20 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
                     progress: progress(true),
                     ..pipeline::Stages::default()
                 };
-                match pipeline::run(path, stages, |event| printer.packet(&mut out, event))? {
+                let on_tcp = |event: &pipeline::TcpEvent<'_>| {
+                    if pipeline::in_shard(*shard, event.segment) {
+                        printer.packet(&mut out, event)
+                    } else {
+                        Ok(())
+                    }
+                };
+                match pipeline::run(path, stages, on_tcp)? {
                     Ok(outcome) => failed |= report_damage(&outcome),
                     Err(unreadable) => failed |= report_unreadable(&unreadable),
                 }
+            }
+            if let Some(written) = table.map(output::PacketPrinter::finish).transpose()? {
+                written.iter().for_each(tables::report_written);
             }
         }
         Command::Connections { captures, format } => {
@@ -258,6 +301,15 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             };
             host::host(&mut out, target, *format)?;
         }
+        Command::Query {
+            dir,
+            sql,
+            format,
+            print_sql,
+        } => {
+            out.flush()?;
+            return query::query(dir, sql, *format, *print_sql);
+        }
         Command::Completions { shell } => {
             // clap_complete panics when a write fails: render to memory, so that a closed
             // pipe is the usual quiet exit.
@@ -268,11 +320,15 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Man => clap_mangen::Man::new(Cli::command()).render(&mut out)?,
     }
     out.flush()?;
-    Ok(if failed {
+    Ok(exit_code(failed))
+}
+
+fn exit_code(failed: bool) -> ExitCode {
+    if failed {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
-    })
+    }
 }
 
 /// One capture that cannot be opened does not stop the others; the run fails at the end.

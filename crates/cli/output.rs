@@ -30,6 +30,13 @@ pub fn warn(message: std::fmt::Arguments<'_>) {
     }
 }
 
+/// What a command did, on stderr, unless `--quiet`: for commands whose output is files.
+pub fn note(message: std::fmt::Arguments<'_>) {
+    if !QUIET.load(Ordering::Relaxed) {
+        eprintln!("tcpsleuth: {message}");
+    }
+}
+
 /// Whether stdout gets colour. An explicit `--color` wins over NO_COLOR, as no-color.org asks;
 /// otherwise colour needs a terminal that is not "dumb" and an unset or empty NO_COLOR.
 pub fn use_color(when: ColorWhen) -> bool {
@@ -170,15 +177,46 @@ pub struct PacketPrinter {
     format: PacketsFormat,
     header_done: bool,
     flag_text: String,
+    /// With `--format parquet`: the table, and the capture's name for its `capture` column.
+    table: Option<(tcpsleuth_parquet::PacketTable, String)>,
 }
 
 impl PacketPrinter {
+    /// A printer of table or JSON lines; `--format parquet` needs [`PacketPrinter::parquet`].
     pub fn new(format: PacketsFormat) -> PacketPrinter {
         PacketPrinter {
             format,
             header_done: false,
             flag_text: String::with_capacity(32),
+            table: None,
         }
+    }
+
+    /// Rows into this run's part of the `packets` table under `dir`.
+    pub fn parquet(
+        dir: &std::path::Path,
+        part: tcpsleuth_parquet::Part,
+    ) -> anyhow::Result<PacketPrinter> {
+        let table = tcpsleuth_parquet::PacketTable::create(dir, part)?;
+        Ok(PacketPrinter {
+            table: Some((table, String::new())),
+            ..PacketPrinter::new(PacketsFormat::Parquet)
+        })
+    }
+
+    /// The `capture` column of the rows that follow.
+    pub fn start_capture(&mut self, name: String) {
+        if let Some((_, capture)) = self.table.as_mut() {
+            *capture = name;
+        }
+    }
+
+    /// Completes the Parquet part, if this printer writes one.
+    pub fn finish(self) -> anyhow::Result<Option<tcpsleuth_parquet::Written>> {
+        Ok(match self.table {
+            Some((table, _)) => Some(table.finish()?),
+            None => None,
+        })
     }
 
     pub fn packet(&mut self, out: &mut impl Write, event: &TcpEvent<'_>) -> anyhow::Result<()> {
@@ -188,31 +226,36 @@ impl PacketPrinter {
         let src = SocketAddr::new(seg.src, seg.src_port);
         let dst = SocketAddr::new(seg.dst, seg.dst_port);
         match self.format {
+            PacketsFormat::Parquet => {
+                if let Some((table, capture)) = self.table.as_mut() {
+                    table.add(&packet_row(capture, event, &self.flag_text))?;
+                }
+            }
             PacketsFormat::Jsonl => {
-                let a = event.analysis().copied();
+                let row = packet_row("", event, &self.flag_text);
                 let line = PacketLine {
-                    frame: event.frame.number,
-                    time,
-                    stream: event.stream,
+                    frame: row.frame,
+                    time: row.time_s,
+                    stream: row.stream,
                     src,
                     dst,
-                    seq: a.map_or(seg.seq, |a| a.rel_seq),
-                    ack: a.map_or(seg.ack, |a| a.rel_ack),
-                    len: seg.payload_len,
-                    window: a.map_or(u64::from(seg.window), |a| a.window),
-                    tcp_flags: &self.flag_text,
-                    flags: a.map(|a| a.flags.names().collect()).unwrap_or_default(),
-                    dup_ack_num: a.and_then(|a| a.dup_ack).map(|d| d.0),
-                    dup_ack_frame: a.and_then(|a| a.dup_ack).map(|d| d.1),
-                    acks_frame: a.and_then(|a| a.acks_frame),
-                    ack_rtt: a.and_then(|a| a.ack_rtt_ns).map(secs),
-                    initial_rtt: a.and_then(|a| a.initial_rtt_ns).map(secs),
-                    bytes_in_flight: a.and_then(|a| a.bytes_in_flight),
-                    push_bytes_sent: a.and_then(|a| a.push_bytes_sent),
-                    rto: a.and_then(|a| a.rto).map(|r| secs(r.0)),
-                    rto_frame: a.and_then(|a| a.rto).map(|r| r.1),
-                    icmp_quote: event.kind == TcpKind::IcmpQuote,
-                    corrected: a.and_then(|a| a.corrected).map(|c| c.name()),
+                    seq: row.seq,
+                    ack: row.ack,
+                    len: row.len,
+                    window: row.window,
+                    tcp_flags: row.tcp_flags,
+                    flags: row.analysis.names().collect(),
+                    dup_ack_num: row.dup_ack_num,
+                    dup_ack_frame: row.dup_ack_frame,
+                    acks_frame: row.acks_frame,
+                    ack_rtt: row.ack_rtt_s,
+                    initial_rtt: row.initial_rtt_s,
+                    bytes_in_flight: row.bytes_in_flight,
+                    push_bytes_sent: row.push_bytes_sent,
+                    rto: row.rto_s,
+                    rto_frame: row.rto_frame,
+                    icmp_quote: row.icmp_quote,
+                    corrected: row.corrected,
                 };
                 serde_json::to_writer(&mut *out, &line)?;
                 out.write_all(b"\n")?;
@@ -276,8 +319,48 @@ impl PacketPrinter {
     }
 }
 
+/// One TCP frame as `packets --format jsonl` and the Parquet `packets` table give it.
+/// Sequence numbers are relative and the window scaled where the analysis ran; a frame it did
+/// not run on (a damaged header, a header quoted in ICMP) keeps the raw values.
+pub fn packet_row<'a>(
+    capture: &'a str,
+    event: &TcpEvent<'_>,
+    tcp_flags: &'a str,
+) -> tcpsleuth_parquet::PacketRow<'a> {
+    let seg = event.segment;
+    let a = event.analysis().copied();
+    tcpsleuth_parquet::PacketRow {
+        capture,
+        frame: event.frame.number,
+        timestamp_ns: event.frame.timestamp_ns,
+        time_s: secs(event.frame.timestamp_ns.saturating_sub(event.first_time_ns)),
+        stream: event.stream,
+        src: seg.src,
+        src_port: seg.src_port,
+        dst: seg.dst,
+        dst_port: seg.dst_port,
+        seq: a.map_or(seg.seq, |a| a.rel_seq),
+        ack: a.map_or(seg.ack, |a| a.rel_ack),
+        len: seg.payload_len,
+        window: a.map_or(u64::from(seg.window), |a| a.window),
+        tcp_flags,
+        analysis: a.map(|a| a.flags).unwrap_or_default(),
+        dup_ack_num: a.and_then(|a| a.dup_ack).map(|d| d.0),
+        dup_ack_frame: a.and_then(|a| a.dup_ack).map(|d| d.1),
+        acks_frame: a.and_then(|a| a.acks_frame),
+        ack_rtt_s: a.and_then(|a| a.ack_rtt_ns).map(secs),
+        initial_rtt_s: a.and_then(|a| a.initial_rtt_ns).map(secs),
+        bytes_in_flight: a.and_then(|a| a.bytes_in_flight),
+        push_bytes_sent: a.and_then(|a| a.push_bytes_sent),
+        rto_s: a.and_then(|a| a.rto).map(|r| secs(r.0)),
+        rto_frame: a.and_then(|a| a.rto).map(|r| r.1),
+        icmp_quote: event.kind == TcpKind::IcmpQuote,
+        corrected: a.and_then(|a| a.corrected).map(|c| c.name()),
+    }
+}
+
 /// Flag letters in Wireshark's order of importance: SYN, ACK, FIN, RST, PSH, URG, ECE, CWR.
-fn tcp_flag_text(flags: TcpFlags, text: &mut String) {
+pub fn tcp_flag_text(flags: TcpFlags, text: &mut String) {
     text.clear();
     for (bit, name) in [
         (TcpFlags::SYN, "SYN"),

@@ -95,7 +95,8 @@ pub struct Stages {
     pub shard: Option<Shard>,
 }
 
-fn in_shard(shard: Option<Shard>, seg: &Segment) -> bool {
+/// Whether a segment belongs to the shard (every segment does without one).
+pub fn in_shard(shard: Option<Shard>, seg: &Segment) -> bool {
     shard.is_none_or(|shard| {
         let (src, dst) = Endpoint::pair_of(seg);
         shard.contains(src, dst)

@@ -347,6 +347,17 @@ pub enum RoleBasis {
     Ports,
 }
 
+impl RoleBasis {
+    /// As the JSON report spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RoleBasis::Syn => "syn",
+            RoleBasis::SynAck => "syn_ack",
+            RoleBasis::Ports => "ports",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct EndpointSummary {
     pub ip: String,

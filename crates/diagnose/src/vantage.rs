@@ -19,6 +19,18 @@ pub enum VantagePoint {
     Unknown,
 }
 
+impl VantagePoint {
+    /// As the JSON report spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VantagePoint::NearClient => "near_client",
+            VantagePoint::NearServer => "near_server",
+            VantagePoint::Middle => "middle",
+            VantagePoint::Unknown => "unknown",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Vantage {
     pub point: VantagePoint,

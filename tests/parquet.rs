@@ -1,0 +1,481 @@
+//! `--format parquet`: the tables hold what the JSON report holds, and the N shards of a run
+//! hold together exactly the rows of the whole run.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::Int64Type;
+use arrow_array::{Array, RecordBatch};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn tcpsleuth(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_tcpsleuth"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("run tcpsleuth");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr,
+    )
+}
+
+/// The public corpus and every lab capture, as paths relative to the workspace root (the
+/// `capture` column keeps the path as given).
+fn captures() -> Vec<String> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if !entry.file_name().to_string_lossy().starts_with("MANIFEST") {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(&root().join("../shared/corpus/public"), &mut files);
+    walk(&root().join("fixtures/captures/lab"), &mut files);
+    files.sort();
+    assert!(files.len() > 40, "corpus and lab captures: {}", files.len());
+    files
+        .iter()
+        .map(|p| p.strip_prefix(root()).unwrap_or(p).display().to_string())
+        .collect()
+}
+
+/// Every row of one table in `dir` (all its parts), keyed by the columns that identify it.
+fn rows(dir: &Path, table: &str, key: &[&str]) -> BTreeMap<Vec<String>, RecordBatch> {
+    let mut out = BTreeMap::new();
+    let parts = std::fs::read_dir(dir.join(table)).expect("table directory");
+    for part in parts.flatten() {
+        let name = part.file_name().to_string_lossy().into_owned();
+        assert!(
+            name.starts_with("part-") && name.ends_with(".parquet"),
+            "{table}: stray file {name}"
+        );
+        let file = File::open(part.path()).expect("part");
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+            .expect("a Parquet file")
+            .build()
+            .expect("reader");
+        for batch in reader {
+            let batch = batch.expect("batch");
+            for i in 0..batch.num_rows() {
+                let row = batch.slice(i, 1);
+                let id: Vec<String> = key.iter().map(|k| cell(&row, k)).collect();
+                assert!(
+                    out.insert(id.clone(), row).is_none(),
+                    "{table}: {id:?} twice"
+                );
+            }
+        }
+    }
+    out
+}
+
+fn cell(row: &RecordBatch, column: &str) -> String {
+    let c = row.column_by_name(column).expect(column);
+    if let Some(s) = c.as_string_opt::<i32>() {
+        s.value(0).to_owned()
+    } else if let Some(n) = c.as_primitive_opt::<Int64Type>() {
+        format!("{:020}", n.value(0))
+    } else if let Some(n) = c.as_primitive_opt::<arrow_array::types::Int32Type>() {
+        format!("{:010}", n.value(0))
+    } else {
+        panic!("{column}: not a key column")
+    }
+}
+
+#[test]
+fn shards_add_up_to_the_whole_run_and_match_the_json_report() {
+    let captures = captures();
+    let args = |extra: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        v.extend(captures.iter().cloned());
+        v
+    };
+    let run = |args: Vec<String>| {
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, stdout, stderr) = tcpsleuth(&refs);
+        assert!(code == 0 || code == 1, "exit {code}: {stderr}");
+        stdout
+    };
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let whole = dir.path().join("whole");
+    let sharded = dir.path().join("sharded");
+    let whole_s = whole.display().to_string();
+    let sharded_s = sharded.display().to_string();
+    let out = run(args(&["analyze", "--format", "parquet", "-o", &whole_s]));
+    assert!(out.is_empty(), "parquet prints nothing on stdout: {out}");
+    for shard in ["0/3", "1/3", "2/3"] {
+        run(args(&[
+            "analyze", "--format", "parquet", "-o", &sharded_s, "--shard", shard,
+        ]));
+    }
+
+    let connections = rows(&whole, "connections", &["capture", "stream"]);
+    let findings = rows(&whole, "findings", &["capture", "stream", "rank"]);
+    assert_eq!(
+        connections,
+        rows(&sharded, "connections", &["capture", "stream"])
+    );
+    assert_eq!(
+        findings,
+        rows(&sharded, "findings", &["capture", "stream", "rank"])
+    );
+    for (table, parts) in [("connections", 3), ("findings", 3)] {
+        assert_eq!(
+            std::fs::read_dir(sharded.join(table))
+                .expect("parts")
+                .count(),
+            parts,
+            "{table}"
+        );
+    }
+
+    // The same connections and findings as the JSON report, capture by capture.
+    let report: Value =
+        serde_json::from_str(&run(args(&["analyze", "--format", "json"]))).expect("JSON report");
+    let paths: Vec<&str> = report["captures"]
+        .as_array()
+        .expect("captures")
+        .iter()
+        .map(|c| c["path"].as_str().expect("path"))
+        .collect();
+    let entries = report["connections"].as_array().expect("connections");
+    assert_eq!(entries.len(), connections.len());
+    let mut with_findings = 0;
+    for c in entries {
+        let capture = paths[c["capture"].as_u64().expect("capture") as usize];
+        let stream = c["stream"].as_i64().expect("stream");
+        let key = vec![capture.to_owned(), format!("{stream:020}")];
+        let row = connections
+            .get(&key)
+            .unwrap_or_else(|| panic!("{key:?} missing"));
+        let expected = c["findings"].as_array().expect("findings");
+        let root = expected.first().map(|f| f["id"].as_str().expect("id"));
+        let got = row
+            .column_by_name("root_cause")
+            .expect("root_cause")
+            .as_string::<i32>();
+        assert_eq!(got.is_valid(0).then(|| got.value(0)), root, "{key:?}");
+        for (rank, f) in expected.iter().enumerate() {
+            let mut fkey = key.clone();
+            fkey.push(format!("{rank:010}"));
+            let row = findings
+                .get(&fkey)
+                .unwrap_or_else(|| panic!("{fkey:?} missing"));
+            assert_eq!(cell(row, "id"), f["id"].as_str().expect("id"));
+            assert_eq!(cell(row, "actor"), f["actor"].as_str().expect("actor"));
+            let frames = row
+                .column_by_name("frames")
+                .expect("frames")
+                .as_list::<i32>();
+            let frames: Vec<u64> = frames
+                .value(0)
+                .as_primitive::<Int64Type>()
+                .values()
+                .iter()
+                .map(|&f| f as u64)
+                .collect();
+            let want: Vec<u64> = f["frames"]
+                .as_array()
+                .expect("frames")
+                .iter()
+                .filter_map(Value::as_u64)
+                .collect();
+            assert_eq!(frames, want, "{fkey:?}");
+            with_findings += 1;
+        }
+    }
+    assert_eq!(with_findings, findings.len());
+    assert!(with_findings > 50, "{with_findings} findings");
+}
+
+#[test]
+fn packets_table_matches_the_json_lines() {
+    let capture = "fixtures/captures/lab/stall-then-reset/server.pcap";
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let out = dir.path().display().to_string();
+    let (code, _, stderr) = tcpsleuth(&["packets", "--format", "parquet", "-o", &out, capture]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("packets/part-00000-of-00001.parquet"),
+        "{stderr}"
+    );
+    let (_, jsonl, _) = tcpsleuth(&["packets", "--format", "jsonl", capture]);
+    let lines: Vec<Value> = jsonl
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    let table = rows(dir.path(), "packets", &["frame"]);
+    assert_eq!(table.len(), lines.len());
+    let mut flagged = 0;
+    for line in &lines {
+        let frame = line["frame"].as_i64().expect("frame");
+        let row = &table[&vec![format!("{frame:020}")]];
+        assert_eq!(
+            cell(row, "stream"),
+            format!("{:020}", line["stream"].as_i64().expect("stream"))
+        );
+        assert_eq!(
+            cell(row, "seq"),
+            format!("{:020}", line["seq"].as_i64().expect("seq"))
+        );
+        assert_eq!(
+            cell(row, "tcp_flags"),
+            line["tcp_flags"].as_str().expect("tcp_flags")
+        );
+        let analysis = row
+            .column_by_name("analysis")
+            .expect("analysis")
+            .as_list::<i32>();
+        let names = analysis.value(0);
+        let names: Vec<&str> = names.as_string::<i32>().iter().flatten().collect();
+        let want: Vec<&str> = line["flags"]
+            .as_array()
+            .expect("flags")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        assert_eq!(names, want, "frame {frame}");
+        flagged += usize::from(!want.is_empty());
+    }
+    assert!(flagged > 10, "{flagged} frames with flags");
+}
+
+#[test]
+fn parquet_needs_a_directory() {
+    let (code, _, stderr) = tcpsleuth(&[
+        "analyze",
+        "--format",
+        "parquet",
+        "fixtures/captures/lab/receiver-drops-then-resets.pcap",
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--output"), "{stderr}");
+}
+
+/// Whether an external tool the test needs is there. CI installs them and sets the variable,
+/// so there the test can only pass by running; elsewhere it says it was skipped.
+fn available(variable: &str, probe: &mut Command, install: &str) -> bool {
+    let ok = probe
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        assert!(
+            std::env::var_os(variable).is_none(),
+            "{variable} is set but the tool is missing ({install})"
+        );
+        eprintln!("skipped: {install}");
+    }
+    ok
+}
+
+/// The whole run's tables and JSON report of these captures.
+fn whole_run(dir: &Path, captures: &[String]) -> Value {
+    let mut args = vec![
+        "analyze".to_owned(),
+        "--format".to_owned(),
+        "parquet".to_owned(),
+        "-o".to_owned(),
+        dir.display().to_string(),
+    ];
+    args.extend(captures.iter().cloned());
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, _, stderr) = tcpsleuth(&refs);
+    assert!(code == 0 || code == 1, "exit {code}: {stderr}");
+    let mut json = vec!["analyze", "--format", "json"];
+    json.extend(captures.iter().map(String::as_str));
+    let (_, stdout, _) = tcpsleuth(&json);
+    serde_json::from_str(&stdout).expect("JSON report")
+}
+
+fn findings_of(report: &Value) -> impl Iterator<Item = &Value> {
+    report["connections"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|c| c["findings"].as_array().into_iter().flatten())
+}
+
+#[test]
+fn query_answers_from_duckdb() {
+    let duckdb = std::env::var("TCPSLEUTH_DUCKDB").unwrap_or_else(|_| "duckdb".to_owned());
+    if !available(
+        "TCPSLEUTH_REQUIRE_DUCKDB",
+        Command::new(&duckdb).arg("--version"),
+        "no duckdb on PATH (pip install duckdb-cli)",
+    ) {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temporary directory");
+    // One level down, as a fleet would lay results out by sensor.
+    let results = dir.path().join("sensor-a");
+    let report = whole_run(&results, &captures());
+    let top = dir.path().display().to_string();
+
+    // Findings by id and actor: the counts of the JSON report.
+    let mut expected: BTreeMap<(String, String), u64> = BTreeMap::new();
+    for f in findings_of(&report) {
+        let key = (
+            f["id"].as_str().expect("id").to_owned(),
+            f["actor"].as_str().expect("actor").to_owned(),
+        );
+        *expected.entry(key).or_default() += 1;
+    }
+    let (code, stdout, stderr) = tcpsleuth(&[
+        "query",
+        &top,
+        "--format",
+        "json",
+        "SELECT id, actor, count(*) AS n FROM findings GROUP BY ALL ORDER BY id, actor",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let rows: Vec<Value> = serde_json::from_str(&stdout).expect("DuckDB's JSON");
+    let got: BTreeMap<(String, String), u64> = rows
+        .iter()
+        .map(|r| {
+            (
+                (
+                    r["id"].as_str().expect("id").to_owned(),
+                    r["actor"].as_str().expect("actor").to_owned(),
+                ),
+                r["n"].as_u64().expect("n"),
+            )
+        })
+        .collect();
+    assert_eq!(got, expected);
+
+    // Resets by actor over time (docs/parquet.md): every reset finding lands in some hour.
+    let resets = findings_of(&report)
+        .filter(|f| f["id"].as_str().is_some_and(|id| id.starts_with("reset.")))
+        .count() as u64;
+    assert!(resets > 5, "{resets} resets");
+    let (code, stdout, stderr) = tcpsleuth(&[
+        "query",
+        &top,
+        "--format",
+        "json",
+        "SELECT date_trunc('hour', connection_start) AS hour, actor, count(*) AS resets \
+         FROM findings WHERE id LIKE 'reset.%' GROUP BY ALL ORDER BY hour, actor",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let rows: Vec<Value> = serde_json::from_str(&stdout).expect("DuckDB's JSON");
+    let total: u64 = rows.iter().filter_map(|r| r["resets"].as_u64()).sum();
+    assert_eq!(total, resets);
+
+    // A mistake in the SQL is DuckDB's message and a failing exit code.
+    let (code, _, stderr) = tcpsleuth(&["query", &top, "SELEC 1"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("syntax error"), "{stderr}");
+}
+
+/// The issue's check: the shards run as tasks of a real Spark (local mode, PySpark from PyPI)
+/// write exactly the tables of one run, and Spark SQL reads every column type we write.
+#[test]
+fn spark_local_mode_shards_equal_a_single_run() {
+    if !available(
+        "TCPSLEUTH_REQUIRE_SPARK",
+        Command::new("python3").args(["-c", "import pyspark"]),
+        "no PySpark (pip install pyspark; it needs Java 17)",
+    ) {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let single = dir.path().join("single");
+    // Absolute paths, as the recipe hands them to its tasks (the `capture` column).
+    let captures: Vec<String> = captures()
+        .iter()
+        .map(|c| {
+            let path = root().join(c).canonicalize().expect("capture exists");
+            path.display().to_string()
+        })
+        .collect();
+    whole_run(&single, &captures);
+    let spark_out = dir.path().join("spark");
+    let steps_sql = "SELECT count(*) AS timeline_steps FROM findings \
+                     LATERAL VIEW explode(timeline) t AS step WHERE step.text <> ''";
+    let frames_sql = "SELECT sum(size(frames)) AS evidence_frames FROM findings";
+    let out = Command::new("python3")
+        .arg(root().join("scripts/spark/tcpsleuth_spark.py"))
+        .args(["--shards", "3", "--master", "local[2]", "--tcpsleuth"])
+        .arg(env!("CARGO_BIN_EXE_tcpsleuth"))
+        .arg("--out")
+        .arg(&spark_out)
+        .args(["--sql", steps_sql, "--sql", frames_sql])
+        .args(&captures)
+        .current_dir(root())
+        .output()
+        .expect("run the Spark recipe");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+
+    for (table, key) in [
+        ("connections", &["capture", "stream"][..]),
+        ("findings", &["capture", "stream", "rank"][..]),
+    ] {
+        let whole = rows(&single, table, key);
+        let sharded = rows(&spark_out, table, key);
+        assert!(!whole.is_empty(), "{table}");
+        assert_eq!(
+            sharded.keys().collect::<Vec<_>>(),
+            whole.keys().collect::<Vec<_>>(),
+            "{table}"
+        );
+        for (key, row) in &whole {
+            assert!(sharded[key] == *row, "{table} {key:?} differs");
+        }
+    }
+
+    // Spark SQL reads the nested columns: the numbers are those of the single run.
+    let findings = rows(&single, "findings", &["capture", "stream", "rank"]);
+    let steps: usize = findings
+        .values()
+        .map(|r| {
+            r.column_by_name("timeline")
+                .expect("timeline")
+                .as_list::<i32>()
+                .value(0)
+                .len()
+        })
+        .sum();
+    let frames: usize = findings
+        .values()
+        .map(|r| {
+            r.column_by_name("frames")
+                .expect("frames")
+                .as_list::<i32>()
+                .value(0)
+                .len()
+        })
+        .sum();
+    let shown = |name: &str| -> usize {
+        // show() prints a header row |name| and then the value row |value|.
+        let mut lines = stdout
+            .lines()
+            .skip_while(|l| !l.contains(&format!("|{name}")));
+        lines.next();
+        lines
+            .nth(1)
+            .and_then(|l| l.trim_matches('|').trim().parse().ok())
+            .unwrap_or_else(|| panic!("{name} not in Spark's output:\n{stdout}"))
+    };
+    assert_eq!(shown("timeline_steps"), steps);
+    assert_eq!(shown("evidence_frames"), frames);
+}
