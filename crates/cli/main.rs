@@ -84,7 +84,9 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             output,
             max_connections,
             shard,
+            rotated,
         } => {
+            let inputs = pipeline::inputs(captures, *rotated)?;
             // With -o the report goes to a file (no colour, no wrapping: not a terminal).
             let mut file = match output {
                 Some(path) => Some(io::BufWriter::new(std::fs::File::create(path).map_err(
@@ -100,9 +102,9 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
                 width: if to_file { None } else { output::wrap_width() },
             };
             let mut all = Vec::new();
-            for path in captures {
+            for input in &inputs {
                 let stages = pipeline::Stages {
-                    correlate: captures.len() > 1,
+                    correlate: inputs.len() > 1,
                     progress: progress(false),
                     shard: *shard,
                 };
@@ -112,17 +114,18 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
                     AnalyzeFormat::Html => results::Keep::Memory,
                 };
                 let mut store = results::Store::new(keep, all.len());
+                store.name_frames(report::FrameNames::of(input));
                 let mut sink = |summary, diagnosis| store.add(summary, diagnosis);
                 let retention = Retention {
                     max_live: *max_connections,
                     ..Retention::default()
                 };
-                let run = pipeline::diagnose(path, stages, retention, &mut sink)?;
+                let run = pipeline::diagnose(input, stages, retention, &mut sink)?;
                 match run {
                     Ok(outcome) => {
                         failed |= report_damage(&outcome);
                         let kept = store.into_report()?;
-                        all.push(report::Diagnosed::new(path.clone(), outcome, kept));
+                        all.push(report::Diagnosed::new(input, outcome, kept));
                     }
                     Err(unreadable) => failed |= report_unreadable(&unreadable),
                 }
@@ -142,37 +145,47 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
                 f.flush()?;
             }
         }
-        Command::Packets { captures, format } => {
-            for path in captures {
+        Command::Packets {
+            captures,
+            format,
+            rotated,
+        } => {
+            let inputs = pipeline::inputs(captures, *rotated)?;
+            for input in &inputs {
                 let mut printer = output::PacketPrinter::new(*format);
-                if matches!(format, PacketsFormat::Table) && captures.len() > 1 {
+                if matches!(format, PacketsFormat::Table) && inputs.len() > 1 {
                     writeln!(
                         out,
                         "== {}",
-                        tcpsleuth_capture::printable(&path.display().to_string())
+                        tcpsleuth_capture::printable(&input.name.display().to_string())
                     )?;
                 }
                 let stages = pipeline::Stages {
                     progress: progress(true),
                     ..pipeline::Stages::default()
                 };
-                match pipeline::run(path, stages, |event| printer.packet(&mut out, event))? {
+                match pipeline::run(input, stages, |event| printer.packet(&mut out, event))? {
                     Ok(outcome) => failed |= report_damage(&outcome),
                     Err(unreadable) => failed |= report_unreadable(&unreadable),
                 }
             }
         }
-        Command::Connections { captures, format } => {
+        Command::Connections {
+            captures,
+            format,
+            rotated,
+        } => {
+            let inputs = pipeline::inputs(captures, *rotated)?;
             let mut all = Vec::new();
-            for path in captures {
+            for input in &inputs {
                 let stages = pipeline::Stages {
                     progress: progress(false),
                     ..pipeline::Stages::default()
                 };
-                match pipeline::run(path, stages, |_| Ok(()))? {
+                match pipeline::run(input, stages, |_| Ok(()))? {
                     Ok(outcome) => {
                         failed |= report_damage(&outcome);
-                        all.push((path.clone(), outcome));
+                        all.push((input.name.clone(), outcome));
                     }
                     Err(unreadable) => failed |= report_unreadable(&unreadable),
                 }
@@ -281,17 +294,17 @@ fn report_unreadable(err: &tcpsleuth_capture::CaptureError) -> bool {
     true
 }
 
-/// Prints a capture's damage to stderr; returns true when it makes the run a failure.
+/// Prints a capture's damage to stderr (one line per damaged file); returns true when it
+/// makes the run a failure.
 fn report_damage(outcome: &pipeline::Outcome) -> bool {
-    match &outcome.damage {
-        None => false,
-        Some(err) if err.is_truncation() => {
+    let mut failed = false;
+    for err in &outcome.damage {
+        if err.is_truncation() {
             output::warn(format_args!("{err}; the frames before it were analysed"));
-            false
-        }
-        Some(err) => {
+        } else {
             eprintln!("tcpsleuth: error: {err}; the frames before it were analysed");
-            true
+            failed = true;
         }
     }
+    failed
 }

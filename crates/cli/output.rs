@@ -319,6 +319,18 @@ pub struct CaptureSummary {
     pub evicted_connections: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub damage: Option<String>,
+    /// The files of a capture read from several (a ring buffer), in reading order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub files: Option<Vec<FileEntry>>,
+}
+
+/// One file of a capture read from several: its frames are global frames
+/// `first_frame..first_frame + frames`.
+#[derive(Serialize)]
+pub struct FileEntry {
+    pub path: String,
+    pub first_frame: u64,
+    pub frames: u64,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -337,7 +349,22 @@ impl CaptureSummary {
             malformed_frames: o.counts.malformed,
             late_frames: o.retention.late_frames,
             evicted_connections: o.retention.evicted,
-            damage: o.damage.as_ref().map(ToString::to_string),
+            // One message per damaged file (several only for a capture of several files).
+            damage: (!o.damage.is_empty()).then(|| {
+                let each: Vec<String> = o.damage.iter().map(ToString::to_string).collect();
+                each.join("; ")
+            }),
+            files: o.files.as_ref().map(|table| {
+                table
+                    .files()
+                    .into_iter()
+                    .map(|f| FileEntry {
+                        path: f.path.display().to_string(),
+                        first_frame: f.first_frame,
+                        frames: f.frames,
+                    })
+                    .collect()
+            }),
         }
     }
 }

@@ -1,31 +1,67 @@
 //! The `analyze` command's output: a text report for people and one JSON document for scripts.
 
 use std::io::Write;
-use std::path::PathBuf;
 
 use serde::Serialize;
 use tcpsleuth_analyze::ConnectionSummary;
-use tcpsleuth_capture::printable;
+use tcpsleuth_capture::{printable, FileTable};
 use tcpsleuth_correlate::{Correlation, FrameRef, Recording};
 use tcpsleuth_diagnose::{ConnectionDiagnosis, Finding, Severity, VantagePoint};
 
 use crate::output::{how_it_ended, write_wrapped, CaptureSummary, Paint};
-use crate::pipeline::Outcome;
+use crate::pipeline::{Input, Outcome};
 use crate::results::{Entry, Kept};
+
+/// How a person finds a frame: its number, or for a capture read from several files
+/// `FILE#FRAME` (the file without its directory, the frame within that file), which is what
+/// Wireshark shows after opening that file.
+#[derive(Debug, Clone, Default)]
+pub struct FrameNames(Option<FileTable>);
+
+impl FrameNames {
+    pub fn of(input: &Input) -> FrameNames {
+        FrameNames(input.multi_file_table())
+    }
+
+    /// As the file system has the name: see [`Self::text`] for a terminal.
+    pub fn label(&self, frame: u64) -> String {
+        self.0
+            .as_ref()
+            .and_then(|t| t.locate(frame))
+            .map_or_else(|| frame.to_string(), |place| place.label())
+    }
+
+    /// For the text report: control characters in a file name shown inert.
+    pub fn text(&self, frame: u64) -> String {
+        match &self.0 {
+            None => frame.to_string(),
+            Some(_) => printable(&self.label(frame)).into_owned(),
+        }
+    }
+
+    fn is_multi_file(&self) -> bool {
+        self.0.is_some()
+    }
+}
 
 /// One capture's diagnosis, connections in stream order.
 pub struct Diagnosed {
     pub capture: CaptureSummary,
     pub connections: Kept,
+    /// What it was read from (the graphs read it again).
+    pub input: Input,
+    pub names: FrameNames,
     /// Packets recorded for matching against the other captures (several captures only).
     recording: Option<Recording>,
 }
 
 impl Diagnosed {
-    pub fn new(path: PathBuf, mut outcome: Outcome, connections: Kept) -> Diagnosed {
+    pub fn new(input: &Input, mut outcome: Outcome, connections: Kept) -> Diagnosed {
         Diagnosed {
-            capture: CaptureSummary::new(&path, &outcome),
+            capture: CaptureSummary::new(&input.name, &outcome),
             connections,
+            input: input.clone(),
+            names: FrameNames::of(input),
             recording: outcome.recorder.take().map(|r| r.finish()),
         }
     }
@@ -60,14 +96,13 @@ pub fn html(out: &mut impl Write, all: &[Diagnosed], paths: &[Correlation]) -> a
                 }
             })
             .collect();
-        let path = std::path::Path::new(&d.capture.path);
         let series = if wanted.is_empty() {
             Default::default()
-        } else if d.capture.path == "-" {
+        } else if d.input.files.iter().any(|f| f.as_os_str() == "-") {
             stdin = true;
             Default::default()
         } else {
-            crate::series::collect(path, &wanted)?
+            crate::series::collect(&d.input, &wanted)?
         };
         series_of.push(series);
     }
@@ -79,6 +114,10 @@ pub fn html(out: &mut impl Write, all: &[Diagnosed], paths: &[Correlation]) -> a
                 path: d.capture.path.clone(),
                 frames: d.capture.frames,
                 damage: d.capture.damage.clone(),
+                frame_name: d.names.is_multi_file().then(|| {
+                    let names = d.names.clone();
+                    Box::new(move |frame| names.label(frame)) as Box<dyn Fn(u64) -> String>
+                }),
             })
             .collect(),
         connections: all
@@ -413,7 +452,11 @@ fn paths_text(
     }
     // Captures are named by number after a legend: paths are long and repeat on every line.
     let name = |capture: usize| format!("capture {capture}");
-    let at = |r: &FrameRef| format!("{} frame {}", name(r.capture), r.frame);
+    let frame = |capture: usize, n: u64| {
+        all.get(capture)
+            .map_or_else(|| n.to_string(), |d| d.names.text(n))
+    };
+    let at = |r: &FrameRef| format!("{} frame {}", name(r.capture), frame(r.capture, r.frame));
     writeln!(out)?;
     opts.rule(
         out,
@@ -443,7 +486,8 @@ fn paths_text(
             let lost = if d.lost_between == 0 {
                 "none lost between the captures".to_string()
             } else {
-                let frames: Vec<String> = d.lost.iter().map(|r| r.frame.to_string()).collect();
+                let frames: Vec<String> =
+                    d.lost.iter().map(|r| frame(r.capture, r.frame)).collect();
                 format!(
                     "{} of {} lost between the captures ({} frames {}{})",
                     d.lost_between,
@@ -517,6 +561,7 @@ pub fn connection_detail(
     s: &ConnectionSummary,
     diag: &ConnectionDiagnosis,
     opts: &TextOptions,
+    names: &FrameNames,
 ) -> anyhow::Result<()> {
     writeln!(out)?;
     opts.rule(out, &format!("stream {} · {}", s.stream, s.endpoints()))?;
@@ -549,13 +594,13 @@ pub fn connection_detail(
             writeln!(out, "   Timeline:")?;
             for e in &f.timeline {
                 let frames = match e.last_frame {
-                    Some(last) => format!("frames {}–{last}", e.frame),
-                    None => format!("frame {}", e.frame),
+                    Some(last) => format!("frames {}–{}", names.text(e.frame), names.text(last)),
+                    None => format!("frame {}", names.text(e.frame)),
                 };
                 writeln!(out, "     {frames}, t={:.3}: {}", e.time, e.text)?;
             }
         }
-        writeln!(out, "   Evidence frames: {}", frame_list(&f.frames))?;
+        writeln!(out, "   Evidence frames: {}", frame_list(&f.frames, names))?;
         writeln!(out, "   Wireshark filter: {}", f.display_filter)?;
         writeln!(out, "   Next steps:")?;
         for step in &f.next_steps {
@@ -565,8 +610,8 @@ pub fn connection_detail(
     Ok(())
 }
 
-fn frame_list(frames: &[u64]) -> String {
-    let shown: Vec<String> = frames.iter().take(24).map(u64::to_string).collect();
+fn frame_list(frames: &[u64], names: &FrameNames) -> String {
+    let shown: Vec<String> = frames.iter().take(24).map(|&n| names.text(n)).collect();
     let more = frames.len().saturating_sub(24);
     if more > 0 {
         format!("{} … (+{more})", shown.join(", "))
