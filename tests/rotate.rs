@@ -38,12 +38,24 @@ fn fixture(rel: &str) -> String {
     format!("{DIR}/{rel}")
 }
 
+/// `analyze --format json`, checked against docs/analyze.schema.json.
 fn json(args: &[&str]) -> Value {
     let mut all = vec!["analyze", "--format", "json"];
     all.extend_from_slice(args);
     let r = run(&all);
     assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
-    serde_json::from_str(&r.stdout).expect("the report is JSON")
+    let doc: Value = serde_json::from_str(&r.stdout).expect("the report is JSON");
+    assert_valid(&doc);
+    doc
+}
+
+fn assert_valid(doc: &Value) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/analyze.schema.json");
+    let text = std::fs::read_to_string(path).expect("schema");
+    let schema: Value = serde_json::from_str(&text).expect("schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator.iter_errors(doc).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
 }
 
 /// The files of a ring, sorted as a person numbers them (tests the order independently of the
@@ -318,6 +330,7 @@ fn a_damaged_file_in_the_middle_is_named_and_the_rest_is_read() {
         errors[0]
     );
     let v: Value = serde_json::from_str(&r.stdout).expect("JSON despite the damage");
+    assert_valid(&v);
     let files = files_of(&v, 0);
     assert_eq!(files.len(), 11);
     assert_eq!(files[5].2, 3, "the frames before the damage");

@@ -349,9 +349,14 @@ pub fn text(
         let mut problems: Vec<&Entry> = entries.iter().filter(|e| e.severity.is_some()).collect();
         problems.sort_by_key(|e| (e.severity, e.stream));
         let healthy = kept.connections - kept.problems;
+        let in_files = d
+            .capture
+            .files
+            .as_ref()
+            .map_or(String::new(), |f| format!(" in {} files", f.len()));
         writeln!(
             out,
-            "{}: {} frames, {} TCP connection{}: {} with findings, {} healthy",
+            "{}: {} frames{in_files}, {} TCP connection{}: {} with findings, {} healthy",
             printable(&d.capture.path),
             d.capture.frames,
             kept.connections,
