@@ -211,6 +211,13 @@ fn packets_and_connections_read_the_ring_as_one_capture() {
         connections(&fixture("dumpcap")),
         connections(&fixture("joined.pcap"))
     );
+    // The table names the closing RST by file: global frame 339 is the 29th of trace10
+    // (31 frames per file).
+    let r = run(&["connections", &fixture("tcpdump")]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("RST client trace10#29"), "{}", r.stdout);
+    let r = run(&["connections", &fixture("joined.pcap")]);
+    assert!(r.stdout.contains("RST client #339"), "{}", r.stdout);
 }
 
 /// Frame `n` (1-based) of a capture file: time and bytes.

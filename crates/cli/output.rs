@@ -412,6 +412,7 @@ pub fn connections_json(out: &mut impl Write, all: &[(PathBuf, Outcome)]) -> any
 pub fn connections_table(out: &mut impl Write, all: &[(PathBuf, Outcome)]) -> anyhow::Result<()> {
     for (path, o) in all {
         let c = &o.counts;
+        let names = crate::report::FrameNames::new(o.files.clone());
         writeln!(
             out,
             "{}: {} frames, {} TCP, {} connections{}",
@@ -438,7 +439,7 @@ pub fn connections_table(out: &mut impl Write, all: &[(PathBuf, Outcome)]) -> an
                 .rtt
                 .map(|r| format!("{:.3}ms", r * 1e3))
                 .unwrap_or_else(|| "-".into());
-            let end = how_it_ended(&s);
+            let end = how_it_ended(&s, &names);
             writeln!(
                 out,
                 "{:>6}  {:<47} {:>13} {:>17} {:>8.3}s {:>9}  {:<12} {}",
@@ -456,9 +457,13 @@ pub fn connections_table(out: &mut impl Write, all: &[(PathBuf, Outcome)]) -> an
     Ok(())
 }
 
-/// `RST client #59`, `FIN server` or `open`.
-pub fn how_it_ended(s: &ConnectionSummary) -> String {
+/// `RST client #59` (`RST client trace3#12` in a capture of several files), `FIN server` or
+/// `open`.
+pub fn how_it_ended(s: &ConnectionSummary, names: &crate::report::FrameNames) -> String {
     match (&s.close.rst, s.close.fin.first()) {
+        (Some(rst), _) if names.is_multi_file() => {
+            format!("RST {} {}", rst.from, names.text(rst.frame))
+        }
         (Some(rst), _) => format!("RST {} #{}", rst.from, rst.frame),
         (None, Some(fin)) => format!("FIN {}", fin.from),
         (None, None) => "open".into(),

@@ -19,6 +19,11 @@ use crate::results::{Entry, Kept};
 pub struct FrameNames(Option<FileTable>);
 
 impl FrameNames {
+    /// Names frames through `table` when there is one (a capture of several files).
+    pub fn new(table: Option<FileTable>) -> FrameNames {
+        FrameNames(table)
+    }
+
     pub fn of(input: &Input) -> FrameNames {
         FrameNames(input.multi_file_table())
     }
@@ -39,7 +44,7 @@ impl FrameNames {
         }
     }
 
-    fn is_multi_file(&self) -> bool {
+    pub fn is_multi_file(&self) -> bool {
         self.0.is_some()
     }
 }
@@ -418,6 +423,7 @@ pub fn healthy_row(
     out: &mut impl Write,
     s: &ConnectionSummary,
     diag: &ConnectionDiagnosis,
+    names: &FrameNames,
 ) -> anyhow::Result<()> {
     let (packets, payload) = crate::output::volumes(s);
     writeln!(
@@ -428,7 +434,7 @@ pub fn healthy_row(
         packets,
         payload,
         s.duration,
-        how_it_ended(s),
+        how_it_ended(s, names),
         captured(diag)
     )?;
     Ok(())

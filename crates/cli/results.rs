@@ -111,7 +111,12 @@ impl Store {
                     }
                     split
                 } else if opts.verbose {
-                    crate::report::healthy_row(&mut self.scratch, &summary, &diagnosis)?;
+                    crate::report::healthy_row(
+                        &mut self.scratch,
+                        &summary,
+                        &diagnosis,
+                        &self.names,
+                    )?;
                     self.scratch.len()
                 } else {
                     return Ok(());

@@ -35,7 +35,8 @@ pub use error::{CaptureError, CaptureErrorKind};
 use input::{RawStats, Window};
 use pcapng::{Endian, Interface};
 pub use rotation::{
-    natural_cmp, order_directory, FilePlace, FileSequence, FileSpan, FileTable, OrderedFiles,
+    locate_frame, natural_cmp, order_directory, FilePlace, FileSequence, FileSpan, FileTable,
+    OrderedFiles,
 };
 pub use text::printable;
 

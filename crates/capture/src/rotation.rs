@@ -71,20 +71,11 @@ impl FileTable {
     }
 
     /// The file and file-local number of global frame `frame` (a frame already read); None for
-    /// frame 0 or an empty table.
+    /// frame 0 or an empty table. Takes a lock: to name many frames, take [`Self::files`] once
+    /// and use [`locate_frame`].
     pub fn locate(&self, frame: u64) -> Option<FilePlace> {
         let spans = self.spans.read().unwrap_or_else(PoisonError::into_inner);
-        // The last file starting at or before the frame; files without frames share their
-        // first number with the next file and come before it, so they are never picked.
-        let index = spans
-            .partition_point(|s| s.first_frame <= frame)
-            .checked_sub(1)?;
-        let span = spans.get(index)?;
-        Some(FilePlace {
-            index,
-            path: span.path.clone(),
-            frame: frame - span.first_frame + 1,
-        })
+        locate_frame(&spans, frame)
     }
 
     fn push(&self, span: FileSpan) {
@@ -100,6 +91,22 @@ impl FileTable {
             last.frames = frames;
         }
     }
+}
+
+/// The file and file-local number of global frame `frame` in `spans` (as [`FileTable::files`]
+/// returns them); None for frame 0 or no files.
+pub fn locate_frame(spans: &[FileSpan], frame: u64) -> Option<FilePlace> {
+    // The last file starting at or before the frame; files without frames share their first
+    // number with the next file and come before it, so they are never picked.
+    let index = spans
+        .partition_point(|s| s.first_frame <= frame)
+        .checked_sub(1)?;
+    let span = spans.get(index)?;
+    Some(FilePlace {
+        index,
+        path: span.path.clone(),
+        frame: frame - span.first_frame + 1,
+    })
 }
 
 /// A reader over an ordered list of capture files, yielding their frames as one capture.
