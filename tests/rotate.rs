@@ -273,6 +273,18 @@ fn the_text_report_names_file_and_frame_that_hold_the_evidence() {
         }
     }
     assert!(checked >= 10, "only {checked} evidence frames checked");
+    // Sentences too: the RST of stream 1 is frame 338 of joined.pcap (see its JSON summary).
+    let rst = joined["connections"][1]["findings"][0]["summary"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(rst.contains("(frame 338)"), "{rst}");
+    assert!(
+        r.stdout
+            .contains("RST (frame ring_00008_20261122044954.pcapng#18)"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("(frame 338)"));
     // Filters that work in each file opened alone.
     let filters: Vec<&str> = r
         .stdout
@@ -408,6 +420,12 @@ fn two_rotating_vantage_points_are_matched() {
         "{}",
         r.stdout
     );
+    assert!(
+        r.stdout
+            .contains("The RST at capture 1 frame server_00002_20261122044942.pcap#14 claims"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
@@ -420,6 +438,7 @@ fn the_html_report_graphs_a_ring_and_names_its_frames() {
     let joined = html(&fixture("joined.pcap"));
     let ring = html(&fixture("dumpcap"));
     assert!(ring.contains("ring_00003_20261122044952.pcapng#38"));
+    assert!(ring.contains("RST (frame ring_00008_20261122044954.pcapng#18)"));
     // The second pass over the files draws the same graphs.
     let graphs = |h: &str| h.matches("<svg").count();
     assert!(graphs(&joined) > 0);

@@ -47,6 +47,55 @@ impl FrameNames {
     pub fn is_multi_file(&self) -> bool {
         self.0.is_some()
     }
+
+    /// A sentence of the diagnosis with each "frame N" in it named as [`Self::text`] names
+    /// frames (the diagnosis writes global numbers; JSON keeps them).
+    pub fn prose(&self, text: &str) -> String {
+        if !self.is_multi_file() {
+            return text.to_owned();
+        }
+        frames_in_prose(text, |_, n| self.text(n))
+    }
+}
+
+/// Rewrites each "frame N" of a sentence as `name(capture, N)`, `capture` being K when the
+/// sentence reads "capture K frame N" (the findings across captures name frames that way).
+fn frames_in_prose(text: &str, name: impl Fn(Option<usize>, u64) -> String) -> String {
+    const WORD: &str = "frame ";
+    let mut out = String::with_capacity(text.len() + 32);
+    let mut rest = text;
+    while let Some(i) = rest.find(WORD) {
+        let (before, after) = rest.split_at(i + WORD.len());
+        out.push_str(before);
+        rest = after;
+        let head = &before[..i];
+        let starts_word = head
+            .chars()
+            .next_back()
+            .is_none_or(|c| !c.is_alphanumeric());
+        let digits = after
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(after.len());
+        let Ok(n) = after[..digits].parse::<u64>() else {
+            continue;
+        };
+        if !starts_word || after[digits..].starts_with(|c: char| c.is_alphanumeric()) {
+            continue;
+        }
+        // "capture K " just before: the frame is capture K's.
+        let capture = head
+            .strip_suffix(' ')
+            .and_then(|h| {
+                let k = h.trim_end_matches(|c: char| c.is_ascii_digit());
+                let number = &h[k.len()..];
+                k.strip_suffix("capture ").map(|_| number)
+            })
+            .and_then(|k| k.parse().ok());
+        out.push_str(&name(capture, n));
+        rest = &after[digits..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// One capture's diagnosis, connections in stream order.
@@ -111,6 +160,56 @@ pub fn html(out: &mut impl Write, all: &[Diagnosed], paths: &[Correlation]) -> a
         };
         series_of.push(series);
     }
+    // Sentences name frames as the rest of the page does; JSON keeps global numbers.
+    let rewritten: Vec<Vec<ConnectionDiagnosis>> = all
+        .iter()
+        .map(|d| {
+            if !d.names.is_multi_file() {
+                return Vec::new();
+            }
+            let names = &d.names;
+            d.connections
+                .memory
+                .iter()
+                .map(|(_, diag)| {
+                    let mut diag = diag.clone();
+                    for f in &mut diag.findings {
+                        f.summary = names.prose(&f.summary);
+                        f.explanation = names.prose(&f.explanation);
+                        for e in &mut f.timeline {
+                            e.text = names.prose(&e.text);
+                        }
+                    }
+                    diag
+                })
+                .collect()
+        })
+        .collect();
+    let paths_named: Vec<Correlation>;
+    let paths = if all.iter().any(|d| d.names.is_multi_file()) {
+        let frame = |capture: Option<usize>, n: u64| {
+            capture
+                .and_then(|c| all.get(c))
+                .map_or_else(|| n.to_string(), |d| d.names.text(n))
+        };
+        paths_named = paths
+            .iter()
+            .map(|c| {
+                let mut c = c.clone();
+                for f in &mut c.findings {
+                    f.summary = frames_in_prose(&f.summary, frame);
+                    f.explanation = frames_in_prose(&f.explanation, frame);
+                }
+                for e in &mut c.timeline {
+                    e.text = frames_in_prose(&e.text, frame);
+                }
+                c
+            })
+            .collect();
+        &paths_named
+    } else {
+        paths
+    };
     let report = Report {
         version: env!("CARGO_PKG_VERSION"),
         captures: all
@@ -130,12 +229,17 @@ pub fn html(out: &mut impl Write, all: &[Diagnosed], paths: &[Correlation]) -> a
             .enumerate()
             .flat_map(|(capture, d)| {
                 let series = &series_of[capture];
-                d.connections.memory.iter().map(move |(summary, diagnosis)| ConnectionView {
-                    capture,
-                    summary,
-                    diagnosis,
-                    series: series.get(&summary.stream).cloned(),
-                })
+                let named = &rewritten[capture];
+                d.connections
+                    .memory
+                    .iter()
+                    .enumerate()
+                    .map(move |(i, (summary, diagnosis))| ConnectionView {
+                        capture,
+                        summary,
+                        diagnosis: named.get(i).unwrap_or(diagnosis),
+                        series: series.get(&summary.stream).cloned(),
+                    })
             })
             .collect(),
         paths,
@@ -314,6 +418,7 @@ pub fn verdict(
     s: &ConnectionSummary,
     diag: &ConnectionDiagnosis,
     opts: &TextOptions,
+    names: &FrameNames,
 ) -> anyhow::Result<()> {
     let Some(top) = diag.findings.first() else {
         return Ok(());
@@ -330,7 +435,7 @@ pub fn verdict(
         opts.paint(Paint::Id, top.id),
         top.actor,
         top.confidence,
-        top.summary,
+        names.prose(&top.summary),
         pad = 8usize.saturating_sub(word.len()),
     )?;
     if opts.brief && opts.verbose {
@@ -468,6 +573,17 @@ fn paths_text(
             .map_or_else(|| n.to_string(), |d| d.names.text(n))
     };
     let at = |r: &FrameRef| format!("{} frame {}", name(r.capture), frame(r.capture, r.frame));
+    // Sentences name frames as "capture K frame N".
+    let multi = all.iter().any(|d| d.names.is_multi_file());
+    let prose = |text: &str| {
+        if multi {
+            frames_in_prose(text, |capture, n| {
+                capture.map_or_else(|| n.to_string(), |c| frame(c, n))
+            })
+        } else {
+            text.to_owned()
+        }
+    };
     writeln!(out)?;
     opts.rule(
         out,
@@ -545,9 +661,9 @@ fn paths_text(
                 opts.paint(Paint::Id, f.id),
                 f.actor,
                 f.confidence,
-                f.summary
+                prose(&f.summary)
             )?;
-            write_wrapped(out, "    Why: ", &f.explanation, opts.width)?;
+            write_wrapped(out, "    Why: ", &prose(&f.explanation), opts.width)?;
             writeln!(out, "    Evidence: {}", evidence.join(", "))?;
         }
         if !c.timeline.is_empty() {
@@ -559,7 +675,7 @@ fn paths_text(
                     "    t={:.3} [{}]: {}",
                     e.time,
                     seen.join(" = "),
-                    e.text
+                    prose(&e.text)
                 )?;
             }
         }
@@ -599,8 +715,8 @@ pub fn connection_detail(
             f.confidence,
             opts.severity(f.severity, f.severity.as_str())
         )?;
-        writeln!(out, "   {}", f.summary)?;
-        write_wrapped(out, "   Why: ", &f.explanation, opts.width)?;
+        writeln!(out, "   {}", names.prose(&f.summary))?;
+        write_wrapped(out, "   Why: ", &names.prose(&f.explanation), opts.width)?;
         if !f.timeline.is_empty() {
             writeln!(out, "   Timeline:")?;
             for e in &f.timeline {
@@ -608,7 +724,12 @@ pub fn connection_detail(
                     Some(last) => format!("frames {}–{}", names.text(e.frame), names.text(last)),
                     None => format!("frame {}", names.text(e.frame)),
                 };
-                writeln!(out, "     {frames}, t={:.3}: {}", e.time, e.text)?;
+                writeln!(
+                    out,
+                    "     {frames}, t={:.3}: {}",
+                    e.time,
+                    names.prose(&e.text)
+                )?;
             }
         }
         writeln!(out, "   Evidence frames: {}", frame_list(&f.frames, names))?;
@@ -628,5 +749,43 @@ fn frame_list(frames: &[u64], names: &FrameNames) -> String {
         format!("{} … (+{more})", shown.join(", "))
     } else {
         shown.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::frames_in_prose;
+
+    fn named(text: &str) -> String {
+        frames_in_prose(text, |capture, n| match capture {
+            Some(c) => format!("c{c}:f{n}"),
+            None => format!("f{n}"),
+        })
+    }
+
+    #[test]
+    fn frame_numbers_in_sentences_are_renamed() {
+        assert_eq!(
+            named("The server answered with RST (frame 338): it no longer had this connection"),
+            "The server answered with RST (frame f338): it no longer had this connection"
+        );
+        assert_eq!(
+            named("SYN (frame 1) answered by a RST (frame 2)"),
+            "SYN (frame f1) answered by a RST (frame f2)"
+        );
+        assert_eq!(
+            named("The RST at capture 1 frame 64 claims"),
+            "The RST at capture 1 frame c1:f64 claims"
+        );
+        // Not a frame number: another word, no number, a number glued to letters.
+        for same in [
+            "keyframe 12",
+            "frames 12 and 13",
+            "frame size",
+            "frame 12a",
+            "frame ",
+        ] {
+            assert_eq!(named(same), same);
+        }
     }
 }

@@ -98,7 +98,13 @@ impl Store {
             }
             Keep::Text(opts) => {
                 if severity.is_some() {
-                    crate::report::verdict(&mut self.scratch, &summary, &diagnosis, opts)?;
+                    crate::report::verdict(
+                        &mut self.scratch,
+                        &summary,
+                        &diagnosis,
+                        opts,
+                        &self.names,
+                    )?;
                     let split = self.scratch.len();
                     if !opts.brief {
                         crate::report::connection_detail(
