@@ -454,3 +454,79 @@ fn rotated_refuses_directories_and_stdin() {
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("standard input"), "{}", r.stderr);
 }
+
+/// A little-endian pcap of Ethernet frames rewritten as Linux cooked captures (LINKTYPE_LINUX_SLL,
+/// what `tcpdump -i any` writes): the same packets behind another link-layer header.
+fn ethernet_to_sll(pcap: &[u8]) -> Vec<u8> {
+    assert_eq!(pcap[..4], [0xd4, 0xc3, 0xb2, 0xa1], "a little-endian pcap");
+    let le = |at: usize| u32::from_le_bytes(pcap[at..at + 4].try_into().expect("4 bytes"));
+    let mut out = pcap[..24].to_vec();
+    out[20..24].copy_from_slice(&113u32.to_le_bytes());
+    let mut at = 24;
+    while at + 16 <= pcap.len() {
+        let (caplen, len) = (le(at + 8) as usize, le(at + 12));
+        let frame = &pcap[at + 16..at + 16 + caplen];
+        out.extend_from_slice(&pcap[at..at + 8]);
+        out.extend_from_slice(&(caplen as u32 + 2).to_le_bytes());
+        out.extend_from_slice(&(len + 2).to_le_bytes());
+        // Packet type 0 (to us), ARPHRD_ETHER, the sender's 6-byte address padded to 8, the
+        // EtherType; then the IP packet.
+        out.extend_from_slice(&[0, 0, 0, 1, 0, 6]);
+        out.extend_from_slice(&frame[6..12]);
+        out.extend_from_slice(&[0, 0]);
+        out.extend_from_slice(&frame[12..]);
+        at += 16 + caplen;
+    }
+    assert_eq!(at, pcap.len(), "whole records");
+    out
+}
+
+/// What a diagnosis says about each connection, without byte counts (which count link headers).
+fn verdicts(v: &Value) -> Vec<Value> {
+    v["connections"]
+        .as_array()
+        .expect("connections")
+        .iter()
+        .map(|c| {
+            let findings: Vec<Value> = c["findings"]
+                .as_array()
+                .expect("findings")
+                .iter()
+                .map(|f| {
+                    serde_json::json!([
+                        f["id"],
+                        f["actor"],
+                        f["confidence"],
+                        f["frames"],
+                        f["timeline"]
+                    ])
+                })
+                .collect();
+            serde_json::json!([
+                c["stream"],
+                c["client"],
+                c["server"],
+                c["severity"],
+                findings
+            ])
+        })
+        .collect()
+}
+
+#[test]
+fn files_may_differ_in_link_type() {
+    let tmp = tempfile::tempdir().expect("temporary directory");
+    let ring = tmp.path().join("ring");
+    copy_dir(Path::new(&fixture("dumpcap")), &ring, str::to_owned);
+    let ethernet = ring.join("ring_00002_20261122044952.pcap");
+    let sll = ethernet_to_sll(&std::fs::read(&ethernet).expect("read"));
+    std::fs::write(&ethernet, sll).expect("write");
+    let v = json(&[&ring.display().to_string()]);
+    let joined = json(&[&fixture("joined.pcap")]);
+    assert_eq!(
+        v["captures"][0]["tcp_frames"],
+        joined["captures"][0]["tcp_frames"]
+    );
+    assert_eq!(verdicts(&v), verdicts(&joined));
+    assert!(!verdicts(&v).is_empty());
+}
