@@ -479,3 +479,100 @@ fn spark_local_mode_shards_equal_a_single_run() {
     assert_eq!(shown("timeline_steps"), steps);
     assert_eq!(shown("evidence_frames"), frames);
 }
+
+/// A ring buffer's directory gives the tables of the capture its files were cut from (the
+/// `capture` column aside), and its `file`/`file_frame` columns and `files` table place each
+/// frame in the file to open.
+#[test]
+fn a_ring_buffer_gives_the_tables_of_the_joined_capture() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let ring_dir = dir.path().join("ring");
+    let joined_dir = dir.path().join("joined");
+    let ring = "fixtures/captures/rotated/dumpcap";
+    let joined = "fixtures/captures/rotated/joined.pcap";
+    for (out, capture) in [(&ring_dir, ring), (&joined_dir, joined)] {
+        let out = out.display().to_string();
+        for command in ["analyze", "packets"] {
+            let (code, _, stderr) =
+                tcpsleuth(&[command, "--format", "parquet", "-o", &out, capture]);
+            assert_eq!(code, 0, "{command} {capture}: {stderr}");
+        }
+    }
+    // Columns that differ by design: the capture's name, the file columns, and the display
+    // filters, which select a ring's connection by address and port (tcp.stream numbers
+    // differ when each file is opened alone).
+    let without = |rows: BTreeMap<Vec<String>, RecordBatch>, skip: &[&str]| {
+        rows.into_iter()
+            .map(|(key, row)| {
+                let keep: Vec<usize> = (0..row.num_columns())
+                    .filter(|&i| !skip.contains(&row.schema().field(i).name().as_str()))
+                    .collect();
+                (key[1..].to_vec(), row.project(&keep).expect("projection"))
+            })
+            .collect::<BTreeMap<_, _>>()
+    };
+    let skip = ["capture", "file", "file_frame", "display_filter"];
+    for (table, key) in [
+        ("connections", &["capture", "stream"][..]),
+        ("findings", &["capture", "stream", "rank"][..]),
+        ("packets", &["capture", "frame"][..]),
+    ] {
+        let from_ring = without(rows(&ring_dir, table, key), &skip);
+        let from_joined = without(rows(&joined_dir, table, key), &skip);
+        assert!(!from_ring.is_empty(), "{table}");
+        assert!(
+            from_ring == from_joined,
+            "{table}: the ring differs from the joined capture"
+        );
+    }
+
+    // The files table lists the ring's files in reading order, numbered as mergecap -a does.
+    let files = rows(&ring_dir, "files", &["capture", "first_frame"]);
+    let spans: Vec<(String, i64, i64)> = files
+        .values()
+        .map(|r| {
+            let n = |c: &str| {
+                r.column_by_name(c)
+                    .expect(c)
+                    .as_primitive::<Int64Type>()
+                    .value(0)
+            };
+            (cell(r, "path"), n("first_frame"), n("frames"))
+        })
+        .collect();
+    assert_eq!(spans.len(), 9, "{spans:?}");
+    let mut next = 1;
+    for (path, first, frames) in &spans {
+        assert_eq!(*first, next, "{path}");
+        next += frames;
+    }
+
+    // Every packet's file and file frame agree with the files table.
+    let packets = rows(&ring_dir, "packets", &["capture", "frame"]);
+    let mut seen_files = std::collections::BTreeSet::new();
+    for row in packets.values() {
+        let frame = row
+            .column_by_name("frame")
+            .expect("frame")
+            .as_primitive::<Int64Type>()
+            .value(0);
+        let file = cell(row, "file");
+        let in_file = row
+            .column_by_name("file_frame")
+            .expect("file_frame")
+            .as_primitive::<Int64Type>()
+            .value(0);
+        let (path, first, _) = spans
+            .iter()
+            .rev()
+            .find(|(_, first, _)| *first <= frame)
+            .expect("a file holds the frame");
+        assert!(path.ends_with(&file), "frame {frame}: {file} is not {path}");
+        assert_eq!(in_file, frame - first + 1, "frame {frame}");
+        seen_files.insert(file);
+    }
+    assert!(seen_files.len() > 5, "{seen_files:?}");
+    // And findings name the file of their first frame.
+    let findings = rows(&ring_dir, "findings", &["capture", "stream", "rank"]);
+    assert!(findings.values().all(|r| !cell(r, "file").is_empty()));
+}

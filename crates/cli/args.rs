@@ -9,6 +9,7 @@ Examples:
   tcpsleuth capture.pcap                        what went wrong, per connection (= analyze)
   tcpsleuth analyze --format json a.pcap        the diagnosis as one JSON document
   tcpsleuth --format html -o report.html a.pcap the report with graphs, one file to attach
+  tcpsleuth analyze ring/                       a directory of rotated files is one capture
   tcpsleuth connections capture.pcapng          one line per TCP connection
   tcpsleuth packets capture.pcap                every TCP frame with Wireshark's analysis flags
   tcpsleuth packets --format jsonl big.pcap.zst one JSON object per TCP frame, for scripts
@@ -17,6 +18,7 @@ Examples:
 
 Frame numbers are Wireshark's (1-based, in file order), so you can jump to them there.
 Captures may be pcap or pcapng, plain, gzip or zstd compressed; '-' reads standard input.
+A directory is one capture: its files in time order, frames shown as FILE#FRAME.
 
 Exit codes: 0 ok (a capture cut short is a warning), 1 an input could not be analysed
 (what was readable before the damage is still printed), 2 usage error.";
@@ -69,6 +71,8 @@ pub enum Command {
         /// same stream numbers (docs/sharding.md)
         #[arg(long, value_name = "I/N", value_parser = tcpsleuth_analyze::Shard::parse)]
         shard: Option<tcpsleuth_analyze::Shard>,
+        #[arg(long, help = ROTATED_HELP)]
+        rotated: bool,
     },
     /// One row per TCP frame: stream, endpoints, relative seq/ack, window and tcp.analysis flags
     #[command(after_help = AFTER_HELP)]
@@ -90,6 +94,8 @@ pub enum Command {
         /// (docs/sharding.md)
         #[arg(long, value_name = "I/N", value_parser = tcpsleuth_analyze::Shard::parse)]
         shard: Option<tcpsleuth_analyze::Shard>,
+        #[arg(long, help = ROTATED_HELP)]
+        rotated: bool,
     },
     /// One row per TCP connection: roles, handshake, volumes, RTT, flags, how it ended
     #[command(after_help = AFTER_HELP)]
@@ -98,6 +104,8 @@ pub enum Command {
         captures: Vec<PathBuf>,
         #[arg(long, value_enum, default_value_t = ConnectionsFormat::Table)]
         format: ConnectionsFormat,
+        #[arg(long, help = ROTATED_HELP)]
+        rotated: bool,
     },
     /// Capture on an interface (libpcap) and diagnose as packets arrive; the report at the end
     #[command(after_help = LIVE_HELP)]
@@ -187,6 +195,11 @@ pub enum Command {
     #[command(after_help = "Example:\n  tcpsleuth man > ~/.local/share/man/man1/tcpsleuth.1")]
     Man,
 }
+
+/// A directory is always one capture (its files in time order); the flag does the same for a
+/// list of files, for shells that glob (docs/rotating.md).
+const ROTATED_HELP: &str = "The files given are one capture, in this order (a ring buffer's \
+files, as dumpcap -b or tcpdump -C writes them); a directory is read that way without it";
 
 const COMPLETIONS_HELP: &str = "\
 Examples:

@@ -343,7 +343,8 @@ pub fn live(out: &mut impl Write, opts: &LiveOptions) -> anyhow::Result<bool> {
     let outcome = pipeline.finish(&mut sink)?;
     let frames = outcome.counts.frames;
     let name = PathBuf::from(format!("live:{}", opts.interface));
-    let mut all = [Diagnosed::new(name, outcome, store.into_report()?)];
+    let input = crate::pipeline::Input::file(&name);
+    let mut all = [Diagnosed::new(&input, outcome, store.into_report()?)];
     match opts.format {
         AnalyzeFormat::Json => report::json(out, &mut all, &[])?,
         _ => {

@@ -86,7 +86,9 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             output,
             max_connections,
             shard,
+            rotated,
         } => {
+            let inputs = pipeline::inputs(captures, *rotated)?;
             let retention = Retention {
                 max_live: *max_connections,
                 ..Retention::default()
@@ -98,7 +100,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
                     shard: *shard,
                     ..pipeline::Stages::default()
                 };
-                failed |= tables::analyze(captures, dir, stages, retention)?;
+                failed |= tables::analyze(&inputs, dir, stages, retention)?;
                 return Ok(exit_code(failed));
             }
             // With -o the report goes to a file (no colour, no wrapping: not a terminal).
@@ -116,9 +118,9 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
                 width: if to_file { None } else { output::wrap_width() },
             };
             let mut all = Vec::new();
-            for path in captures {
+            for input in &inputs {
                 let stages = pipeline::Stages {
-                    correlate: captures.len() > 1,
+                    correlate: inputs.len() > 1,
                     progress: progress(false),
                     shard: *shard,
                 };
@@ -128,13 +130,14 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
                     AnalyzeFormat::Html | AnalyzeFormat::Parquet => results::Keep::Memory,
                 };
                 let mut store = results::Store::new(keep, all.len());
+                store.name_frames(report::FrameNames::of(input));
                 let mut sink = |summary, diagnosis| store.add(summary, diagnosis);
-                let run = pipeline::diagnose(path, stages, retention, &mut sink)?;
+                let run = pipeline::diagnose(input, stages, retention, &mut sink)?;
                 match run {
                     Ok(outcome) => {
                         failed |= report_damage(&outcome);
                         let kept = store.into_report()?;
-                        all.push(report::Diagnosed::new(path.clone(), outcome, kept));
+                        all.push(report::Diagnosed::new(input, outcome, kept));
                     }
                     Err(unreadable) => failed |= report_unreadable(&unreadable),
                 }
@@ -161,7 +164,9 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             format,
             output,
             shard,
+            rotated,
         } => {
+            let inputs = pipeline::inputs(captures, *rotated)?;
             // One Parquet part holds every capture's rows; table and JSON lines go to stdout.
             let mut table = match (format, output) {
                 (PacketsFormat::Parquet, Some(dir)) => {
@@ -169,20 +174,23 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
                 }
                 _ => None,
             };
-            for path in captures {
+            for input in &inputs {
                 let mut printer = output::PacketPrinter::new(*format);
                 let printer = match table.as_mut() {
                     Some(table) => {
-                        table.start_capture(tables::capture_name(path));
+                        table.start_capture(
+                            tables::capture_name(&input.name),
+                            report::FrameNames::of(input),
+                        );
                         table
                     }
                     None => &mut printer,
                 };
-                if matches!(format, PacketsFormat::Table) && captures.len() > 1 {
+                if matches!(format, PacketsFormat::Table) && inputs.len() > 1 {
                     writeln!(
                         out,
                         "== {}",
-                        tcpsleuth_capture::printable(&path.display().to_string())
+                        tcpsleuth_capture::printable(&input.name.display().to_string())
                     )?;
                 }
                 let stages = pipeline::Stages {
@@ -196,7 +204,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
                         Ok(())
                     }
                 };
-                match pipeline::run(path, stages, on_tcp)? {
+                match pipeline::run(input, stages, on_tcp)? {
                     Ok(outcome) => failed |= report_damage(&outcome),
                     Err(unreadable) => failed |= report_unreadable(&unreadable),
                 }
@@ -205,17 +213,22 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
                 written.iter().for_each(tables::report_written);
             }
         }
-        Command::Connections { captures, format } => {
+        Command::Connections {
+            captures,
+            format,
+            rotated,
+        } => {
+            let inputs = pipeline::inputs(captures, *rotated)?;
             let mut all = Vec::new();
-            for path in captures {
+            for input in &inputs {
                 let stages = pipeline::Stages {
                     progress: progress(false),
                     ..pipeline::Stages::default()
                 };
-                match pipeline::run(path, stages, |_| Ok(()))? {
+                match pipeline::run(input, stages, |_| Ok(()))? {
                     Ok(outcome) => {
                         failed |= report_damage(&outcome);
-                        all.push((path.clone(), outcome));
+                        all.push((input.name.clone(), outcome));
                     }
                     Err(unreadable) => failed |= report_unreadable(&unreadable),
                 }
@@ -337,17 +350,17 @@ fn report_unreadable(err: &tcpsleuth_capture::CaptureError) -> bool {
     true
 }
 
-/// Prints a capture's damage to stderr; returns true when it makes the run a failure.
+/// Prints a capture's damage to stderr (one line per damaged file); returns true when it
+/// makes the run a failure.
 fn report_damage(outcome: &pipeline::Outcome) -> bool {
-    match &outcome.damage {
-        None => false,
-        Some(err) if err.is_truncation() => {
+    let mut failed = false;
+    for err in &outcome.damage {
+        if err.is_truncation() {
             output::warn(format_args!("{err}; the frames before it were analysed"));
-            false
-        }
-        Some(err) => {
+        } else {
             eprintln!("tcpsleuth: error: {err}; the frames before it were analysed");
-            true
+            failed = true;
         }
     }
+    failed
 }

@@ -178,7 +178,14 @@ pub struct PacketPrinter {
     header_done: bool,
     flag_text: String,
     /// With `--format parquet`: the table, and the capture's name for its `capture` column.
-    table: Option<(tcpsleuth_parquet::PacketTable, String)>,
+    table: Option<PacketTable>,
+}
+
+/// `packets --format parquet`: the table, and the capture its rows come from.
+struct PacketTable {
+    table: tcpsleuth_parquet::PacketTable,
+    capture: String,
+    names: crate::report::FrameNames,
 }
 
 impl PacketPrinter {
@@ -199,22 +206,28 @@ impl PacketPrinter {
     ) -> anyhow::Result<PacketPrinter> {
         let table = tcpsleuth_parquet::PacketTable::create(dir, part)?;
         Ok(PacketPrinter {
-            table: Some((table, String::new())),
+            table: Some(PacketTable {
+                table,
+                capture: String::new(),
+                names: crate::report::FrameNames::new(None),
+            }),
             ..PacketPrinter::new(PacketsFormat::Parquet)
         })
     }
 
-    /// The `capture` column of the rows that follow.
-    pub fn start_capture(&mut self, name: String) {
-        if let Some((_, capture)) = self.table.as_mut() {
-            *capture = name;
+    /// The `capture` column of the rows that follow, and where their frames are when the
+    /// capture is several files.
+    pub fn start_capture(&mut self, name: String, names: crate::report::FrameNames) {
+        if let Some(table) = self.table.as_mut() {
+            table.capture = name;
+            table.names = names;
         }
     }
 
     /// Completes the Parquet part, if this printer writes one.
     pub fn finish(self) -> anyhow::Result<Option<tcpsleuth_parquet::Written>> {
         Ok(match self.table {
-            Some((table, _)) => Some(table.finish()?),
+            Some(PacketTable { table, .. }) => Some(table.finish()?),
             None => None,
         })
     }
@@ -227,12 +240,15 @@ impl PacketPrinter {
         let dst = SocketAddr::new(seg.dst, seg.dst_port);
         match self.format {
             PacketsFormat::Parquet => {
-                if let Some((table, capture)) = self.table.as_mut() {
-                    table.add(&packet_row(capture, event, &self.flag_text))?;
+                if let Some(t) = self.table.as_mut() {
+                    let place = t.names.place(event.frame.number);
+                    let file = place.as_ref().map(|(name, frame)| (name.as_str(), *frame));
+                    t.table
+                        .add(&packet_row(&t.capture, file, event, &self.flag_text))?;
                 }
             }
             PacketsFormat::Jsonl => {
-                let row = packet_row("", event, &self.flag_text);
+                let row = packet_row("", None, event, &self.flag_text);
                 let line = PacketLine {
                     frame: row.frame,
                     time: row.time_s,
@@ -324,6 +340,7 @@ impl PacketPrinter {
 /// not run on (a damaged header, a header quoted in ICMP) keeps the raw values.
 pub fn packet_row<'a>(
     capture: &'a str,
+    file: Option<(&'a str, u64)>,
     event: &TcpEvent<'_>,
     tcp_flags: &'a str,
 ) -> tcpsleuth_parquet::PacketRow<'a> {
@@ -332,6 +349,7 @@ pub fn packet_row<'a>(
     tcpsleuth_parquet::PacketRow {
         capture,
         frame: event.frame.number,
+        file,
         timestamp_ns: event.frame.timestamp_ns,
         time_s: secs(event.frame.timestamp_ns.saturating_sub(event.first_time_ns)),
         stream: event.stream,
@@ -402,6 +420,18 @@ pub struct CaptureSummary {
     pub evicted_connections: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub damage: Option<String>,
+    /// The files of a capture read from several (a ring buffer), in reading order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub files: Option<Vec<FileEntry>>,
+}
+
+/// One file of a capture read from several: its frames are global frames
+/// `first_frame..first_frame + frames`.
+#[derive(Serialize)]
+pub struct FileEntry {
+    pub path: String,
+    pub first_frame: u64,
+    pub frames: u64,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -420,7 +450,22 @@ impl CaptureSummary {
             malformed_frames: o.counts.malformed,
             late_frames: o.retention.late_frames,
             evicted_connections: o.retention.evicted,
-            damage: o.damage.as_ref().map(ToString::to_string),
+            // One message per damaged file (several only for a capture of several files).
+            damage: (!o.damage.is_empty()).then(|| {
+                let each: Vec<String> = o.damage.iter().map(ToString::to_string).collect();
+                each.join("; ")
+            }),
+            files: o.files.as_ref().map(|table| {
+                table
+                    .files()
+                    .into_iter()
+                    .map(|f| FileEntry {
+                        path: f.path.display().to_string(),
+                        first_frame: f.first_frame,
+                        frames: f.frames,
+                    })
+                    .collect()
+            }),
         }
     }
 }
@@ -468,6 +513,7 @@ pub fn connections_json(out: &mut impl Write, all: &[(PathBuf, Outcome)]) -> any
 pub fn connections_table(out: &mut impl Write, all: &[(PathBuf, Outcome)]) -> anyhow::Result<()> {
     for (path, o) in all {
         let c = &o.counts;
+        let names = crate::report::FrameNames::new(o.files.clone());
         writeln!(
             out,
             "{}: {} frames, {} TCP, {} connections{}",
@@ -494,7 +540,7 @@ pub fn connections_table(out: &mut impl Write, all: &[(PathBuf, Outcome)]) -> an
                 .rtt
                 .map(|r| format!("{:.3}ms", r * 1e3))
                 .unwrap_or_else(|| "-".into());
-            let end = how_it_ended(&s);
+            let end = how_it_ended(&s, &names);
             writeln!(
                 out,
                 "{:>6}  {:<47} {:>13} {:>17} {:>8.3}s {:>9}  {:<12} {}",
@@ -512,9 +558,13 @@ pub fn connections_table(out: &mut impl Write, all: &[(PathBuf, Outcome)]) -> an
     Ok(())
 }
 
-/// `RST client #59`, `FIN server` or `open`.
-pub fn how_it_ended(s: &ConnectionSummary) -> String {
+/// `RST client #59` (`RST client trace3#12` in a capture of several files), `FIN server` or
+/// `open`.
+pub fn how_it_ended(s: &ConnectionSummary, names: &crate::report::FrameNames) -> String {
     match (&s.close.rst, s.close.fin.first()) {
+        (Some(rst), _) if names.is_multi_file() => {
+            format!("RST {} {}", rst.from, names.text(rst.frame))
+        }
         (Some(rst), _) => format!("RST {} #{}", rst.from, rst.frame),
         (None, Some(fin)) => format!("FIN {}", fin.from),
         (None, None) => "open".into(),

@@ -5,7 +5,7 @@
 //! retires it, and hands the result to the caller's sink. The threads pass batches through
 //! bounded channels, so the stages overlap and memory stays flat.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -14,7 +14,7 @@ use tcpsleuth_analyze::{
     Analyzer, ConnectionSummary, Endpoint, PacketAnalysis, Retention, RetentionStats, Retired,
     Shard,
 };
-use tcpsleuth_capture::{CaptureError, CaptureReader, Frame};
+use tcpsleuth_capture::{CaptureError, FileSequence, FileTable, Frame};
 use tcpsleuth_correlate::{Recorder, DEFAULT_PACKET_LIMIT};
 use tcpsleuth_decode::{decode, Decoded, Segment};
 use tcpsleuth_diagnose::{ConnectionDiagnosis, Diagnoser, Observation};
@@ -30,6 +30,88 @@ pub struct Counts {
     pub malformed: u64,
 }
 
+/// What one capture is read from: a file (or standard input), or the files of one sensor's
+/// ring buffer, read in order as one capture (docs/rotating.md).
+#[derive(Debug, Clone)]
+pub struct Input {
+    /// As given: the file, the directory, or the first file of a `--rotated` list.
+    pub name: PathBuf,
+    /// The files, in reading order.
+    pub files: Vec<PathBuf>,
+    /// Which global frame is in which file: filled in as the capture is read, so a report can
+    /// name frames while connections are still being diagnosed. An input is read once.
+    pub table: FileTable,
+}
+
+impl Input {
+    pub fn file(path: &Path) -> Input {
+        Input {
+            name: path.to_owned(),
+            files: vec![path.to_owned()],
+            table: FileTable::new(),
+        }
+    }
+
+    /// Read from several files: frames are then named `FILE#FRAME` for people, and display
+    /// filters cannot rely on `tcp.stream`.
+    pub fn is_multi_file(&self) -> bool {
+        self.files.len() > 1
+    }
+
+    /// The table, for a capture read from several files.
+    pub fn multi_file_table(&self) -> Option<FileTable> {
+        self.is_multi_file().then(|| self.table.clone())
+    }
+}
+
+/// The captures the command line names. Each file is a capture, each directory one capture
+/// made of its capture files (warning about files that are not captures); with `rotated`,
+/// all the files together are one capture, in the order given.
+pub fn inputs(captures: &[PathBuf], rotated: bool) -> anyhow::Result<Vec<Input>> {
+    let is_dir = |p: &PathBuf| p.as_os_str() != "-" && p.is_dir();
+    if rotated {
+        if let Some(dir) = captures.iter().find(|p| is_dir(p)) {
+            anyhow::bail!(
+                "{}: --rotated takes the files of one ring buffer; give a directory without it",
+                tcpsleuth_capture::printable(&dir.display().to_string())
+            );
+        }
+        if captures.iter().any(|p| p.as_os_str() == "-") {
+            anyhow::bail!("--rotated reads files: standard input ('-') cannot be one of them");
+        }
+        let Some(first) = captures.first() else {
+            return Ok(Vec::new());
+        };
+        return Ok(vec![Input {
+            name: first.clone(),
+            files: captures.to_vec(),
+            table: FileTable::new(),
+        }]);
+    }
+    let mut inputs = Vec::with_capacity(captures.len());
+    for path in captures {
+        if !is_dir(path) {
+            inputs.push(Input::file(path));
+            continue;
+        }
+        let shown = tcpsleuth_capture::printable(&path.display().to_string()).into_owned();
+        let ordered = tcpsleuth_capture::order_directory(path)
+            .map_err(|e| anyhow::anyhow!("{shown}: cannot list the directory: {e}"))?;
+        for skipped in &ordered.skipped {
+            crate::output::warn(format_args!("{skipped}; skipped"));
+        }
+        if ordered.files.is_empty() {
+            anyhow::bail!("{shown}: no pcap or pcapng capture in this directory");
+        }
+        inputs.push(Input {
+            name: path.clone(),
+            files: ordered.files,
+            table: FileTable::new(),
+        });
+    }
+    Ok(inputs)
+}
+
 pub struct Outcome {
     /// Holds every connection, except in a diagnosing run, which hands them out as it goes.
     pub analyzer: Analyzer,
@@ -38,8 +120,11 @@ pub struct Outcome {
     pub counts: Counts,
     /// What a diagnosing run gave up to keep memory bounded.
     pub retention: RetentionStats,
-    /// Damage that stopped reading; everything before it was analysed.
-    pub damage: Option<CaptureError>,
+    /// Damage that stopped reading a file, in file order; everything before it was analysed
+    /// (and, for a capture of several files, the files after it).
+    pub damage: Vec<CaptureError>,
+    /// The files of a capture read from several, with the global frames in each.
+    pub files: Option<FileTable>,
 }
 
 /// What the analysis keeps of a captured frame.
@@ -119,7 +204,7 @@ impl Progress {
     /// 20 times a second.
     const EVERY_FRAMES: u64 = 1 << 13;
 
-    fn new(path: &Path, reader: &CaptureReader) -> Progress {
+    fn new(path: &Path, reader: &FileSequence) -> Progress {
         // A file has a size to measure against; standard input only a running count.
         let bar = ProgressBar::hidden();
         let template = match reader.input_len() {
@@ -146,7 +231,7 @@ impl Progress {
         }
     }
 
-    fn update(&mut self, reader: &CaptureReader, frames: u64) {
+    fn update(&mut self, reader: &FileSequence, frames: u64) {
         self.bar.set_position(reader.input_bytes_read());
         if !self.shown && self.started.elapsed() >= Self::DELAY {
             self.bar.set_draw_target(ProgressDrawTarget::stderr());
@@ -182,14 +267,14 @@ enum Step<'a> {
 /// (damage later on is in the outcome); the outer one an error of `on_tcp`, such as a closed
 /// stdout.
 pub fn run(
-    path: &Path,
+    input: &Input,
     stages: Stages,
     mut on_tcp: impl FnMut(&TcpEvent<'_>) -> anyhow::Result<()>,
 ) -> anyhow::Result<Result<Outcome, CaptureError>> {
     let mut recorder = stages
         .correlate
         .then(|| Recorder::new(DEFAULT_PACKET_LIMIT));
-    let read = read_capture(path, stages.progress, Analyzer::new(), |step| {
+    let read = read_capture(input, stages.progress, Analyzer::new(), |step| {
         if let Step::Tcp(event) = step {
             if let (Some(r), Some(a)) = (recorder.as_mut(), event.ran) {
                 r.record(
@@ -209,6 +294,7 @@ pub fn run(
         recorder,
         counts,
         damage,
+        files: input.multi_file_table(),
     }))
 }
 
@@ -243,7 +329,7 @@ const BATCHES_IN_FLIGHT: usize = 8;
 /// over (in no particular order), with memory bounded by the connections alive at once (see
 /// [`Retention`]). Errors as in [`run`]; an error of `sink` stops the run.
 pub fn diagnose(
-    path: &Path,
+    input: &Input,
     stages: Stages,
     retention: Retention,
     sink: &mut Sink<'_>,
@@ -255,6 +341,9 @@ pub fn diagnose(
             .name("diagnose".into())
             .spawn_scoped(scope, move || -> anyhow::Result<Option<Recorder>> {
                 let mut diagnoser = Diagnoser::new();
+                if input.is_multi_file() {
+                    diagnoser.filter_by_address();
+                }
                 let mut recorder = stages
                     .correlate
                     .then(|| Recorder::new(DEFAULT_PACKET_LIMIT));
@@ -299,7 +388,7 @@ pub fn diagnose(
             to_diagnosis.send(std::mem::replace(batch, next)).is_ok()
         };
         let read = read_capture(
-            path,
+            input,
             stages.progress,
             Analyzer::streaming(retention),
             |step| {
@@ -345,11 +434,12 @@ pub fn diagnose(
             recorder,
             counts,
             damage,
+            files: input.multi_file_table(),
         }))
     })
 }
 
-type Read = (Analyzer, Counts, Option<CaptureError>);
+type Read = (Analyzer, Counts, Vec<CaptureError>);
 
 /// A frame as the reading thread hands it over: decoded, its bytes left behind.
 struct DecodedFrame {
@@ -359,26 +449,32 @@ struct DecodedFrame {
 
 /// Reads and decodes frames on a thread of its own (the copy out of the page cache, any
 /// decompression, record parsing and header decoding), handing them over in batches.
-/// Returns the damage that stopped reading, if any.
+/// Returns the damage that stopped reading a file, if any, in file order.
 fn read_and_decode(
-    mut reader: CaptureReader,
+    mut reader: FileSequence,
     mut progress: Option<Progress>,
     frames: mpsc::SyncSender<Vec<DecodedFrame>>,
     recycled: mpsc::Receiver<Vec<DecodedFrame>>,
-) -> Option<CaptureError> {
+) -> Vec<CaptureError> {
     let mut batch = Vec::with_capacity(BATCH);
     let mut read: u64 = 0;
-    let damage = loop {
+    let mut damage = Vec::new();
+    loop {
         // Before taking the next frame, which borrows the reader until the end of the turn.
         if read % Progress::EVERY_FRAMES == 0 {
             if let Some(p) = progress.as_mut() {
                 p.update(&reader, read);
             }
         }
+        // The sequence goes on with the next file after damage, and ends after the last: the
+        // loop ends after at most one error per file.
         let frame = match reader.next_frame() {
             Ok(Some(frame)) => frame,
-            Ok(None) => break None,
-            Err(err) => break Some(err),
+            Ok(None) => break,
+            Err(err) => {
+                damage.push(err);
+                continue;
+            }
         };
         read += 1;
         batch.push(DecodedFrame {
@@ -395,10 +491,10 @@ fn read_and_decode(
                 .unwrap_or_else(|_| Vec::with_capacity(BATCH));
             if frames.send(std::mem::replace(&mut batch, next)).is_err() {
                 // The analysis stopped (its output was closed): nothing more to read.
-                return None;
+                return damage;
             }
         }
-    };
+    }
     if !batch.is_empty() {
         // As above: if the analysis stopped, the last batch has no taker.
         let _ = frames.send(batch);
@@ -459,16 +555,16 @@ fn analyse<'d>(
 /// streaming analyzer's retired connections, and at the end all it still holds, go to
 /// `on_step` as well.
 fn read_capture(
-    path: &Path,
+    input: &Input,
     progress: bool,
     mut analyzer: Analyzer,
     mut on_step: impl FnMut(Step<'_>) -> anyhow::Result<()>,
 ) -> anyhow::Result<Result<Read, CaptureError>> {
-    let reader = match CaptureReader::open(path) {
+    let reader = match FileSequence::open(input.files.clone(), input.table.clone()) {
         Ok(reader) => reader,
         Err(err) => return Ok(Err(err)),
     };
-    let progress = progress.then(|| Progress::new(path, &reader));
+    let progress = progress.then(|| Progress::new(&input.name, &reader));
     let (to_analysis, batches) = mpsc::sync_channel::<Vec<DecodedFrame>>(BATCHES_IN_FLIGHT);
     let (recycle, recycled) = mpsc::channel::<Vec<DecodedFrame>>();
     // If this function returns early (an error of `on_step`), the thread is detached and ends
@@ -608,7 +704,8 @@ impl Incremental {
             analyzer: self.analyzer,
             recorder: None,
             counts: self.counts,
-            damage: None,
+            damage: Vec::new(),
+            files: None,
         })
     }
 }

@@ -1,31 +1,132 @@
 //! The `analyze` command's output: a text report for people and one JSON document for scripts.
 
 use std::io::Write;
-use std::path::PathBuf;
 
 use serde::Serialize;
 use tcpsleuth_analyze::ConnectionSummary;
-use tcpsleuth_capture::printable;
+use tcpsleuth_capture::{printable, FileTable};
 use tcpsleuth_correlate::{Correlation, FrameRef, Recording};
 use tcpsleuth_diagnose::{ConnectionDiagnosis, Finding, Severity, VantagePoint};
 
 use crate::output::{how_it_ended, write_wrapped, CaptureSummary, Paint};
-use crate::pipeline::Outcome;
+use crate::pipeline::{Input, Outcome};
 use crate::results::{Entry, Kept};
+
+/// How a person finds a frame: its number, or for a capture read from several files
+/// `FILE#FRAME` (the file without its directory, the frame within that file), which is what
+/// Wireshark shows after opening that file.
+#[derive(Debug, Clone, Default)]
+pub struct FrameNames(Option<FileTable>);
+
+impl FrameNames {
+    /// Names frames through `table` when there is one (a capture of several files).
+    pub fn new(table: Option<FileTable>) -> FrameNames {
+        FrameNames(table)
+    }
+
+    pub fn of(input: &Input) -> FrameNames {
+        FrameNames(input.multi_file_table())
+    }
+
+    /// For a capture of several files: the file holding a frame (its name, as [`Self::label`]
+    /// gives it) and the frame's number within it.
+    pub fn place(&self, frame: u64) -> Option<(String, u64)> {
+        let place = self.0.as_ref()?.locate(frame)?;
+        let name = place.path.file_name().map_or_else(
+            || place.path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        Some((name, place.frame))
+    }
+
+    /// As the file system has the name: see [`Self::text`] for a terminal.
+    pub fn label(&self, frame: u64) -> String {
+        self.0
+            .as_ref()
+            .and_then(|t| t.locate(frame))
+            .map_or_else(|| frame.to_string(), |place| place.label())
+    }
+
+    /// For the text report: control characters in a file name shown inert.
+    pub fn text(&self, frame: u64) -> String {
+        match &self.0 {
+            None => frame.to_string(),
+            Some(_) => printable(&self.label(frame)).into_owned(),
+        }
+    }
+
+    pub fn is_multi_file(&self) -> bool {
+        self.0.is_some()
+    }
+
+    /// A sentence of the diagnosis with each "frame N" in it named as [`Self::text`] names
+    /// frames (the diagnosis writes global numbers; JSON keeps them).
+    pub fn prose(&self, text: &str) -> String {
+        if !self.is_multi_file() {
+            return text.to_owned();
+        }
+        frames_in_prose(text, |_, n| self.text(n))
+    }
+}
+
+/// Rewrites each "frame N" of a sentence as `name(capture, N)`, `capture` being K when the
+/// sentence reads "capture K frame N" (the findings across captures name frames that way).
+fn frames_in_prose(text: &str, name: impl Fn(Option<usize>, u64) -> String) -> String {
+    const WORD: &str = "frame ";
+    let mut out = String::with_capacity(text.len() + 32);
+    let mut rest = text;
+    while let Some(i) = rest.find(WORD) {
+        let (before, after) = rest.split_at(i + WORD.len());
+        out.push_str(before);
+        rest = after;
+        let head = &before[..i];
+        let starts_word = head
+            .chars()
+            .next_back()
+            .is_none_or(|c| !c.is_alphanumeric());
+        let digits = after
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(after.len());
+        let Ok(n) = after[..digits].parse::<u64>() else {
+            continue;
+        };
+        if !starts_word || after[digits..].starts_with(|c: char| c.is_alphanumeric()) {
+            continue;
+        }
+        // "capture K " just before: the frame is capture K's.
+        let capture = head
+            .strip_suffix(' ')
+            .and_then(|h| {
+                let k = h.trim_end_matches(|c: char| c.is_ascii_digit());
+                let number = &h[k.len()..];
+                k.strip_suffix("capture ").map(|_| number)
+            })
+            .and_then(|k| k.parse().ok());
+        out.push_str(&name(capture, n));
+        rest = &after[digits..];
+    }
+    out.push_str(rest);
+    out
+}
 
 /// One capture's diagnosis, connections in stream order.
 pub struct Diagnosed {
     pub capture: CaptureSummary,
     pub connections: Kept,
+    /// What it was read from (the graphs read it again).
+    pub input: Input,
+    pub names: FrameNames,
     /// Packets recorded for matching against the other captures (several captures only).
     recording: Option<Recording>,
 }
 
 impl Diagnosed {
-    pub fn new(path: PathBuf, mut outcome: Outcome, connections: Kept) -> Diagnosed {
+    pub fn new(input: &Input, mut outcome: Outcome, connections: Kept) -> Diagnosed {
         Diagnosed {
-            capture: CaptureSummary::new(&path, &outcome),
+            capture: CaptureSummary::new(&input.name, &outcome),
             connections,
+            input: input.clone(),
+            names: FrameNames::of(input),
             recording: outcome.recorder.take().map(|r| r.finish()),
         }
     }
@@ -60,17 +161,66 @@ pub fn html(out: &mut impl Write, all: &[Diagnosed], paths: &[Correlation]) -> a
                 }
             })
             .collect();
-        let path = std::path::Path::new(&d.capture.path);
         let series = if wanted.is_empty() {
             Default::default()
-        } else if d.capture.path == "-" {
+        } else if d.input.files.iter().any(|f| f.as_os_str() == "-") {
             stdin = true;
             Default::default()
         } else {
-            crate::series::collect(path, &wanted)?
+            crate::series::collect(&d.input, &wanted)?
         };
         series_of.push(series);
     }
+    // Sentences name frames as the rest of the page does; JSON keeps global numbers.
+    let rewritten: Vec<Vec<ConnectionDiagnosis>> = all
+        .iter()
+        .map(|d| {
+            if !d.names.is_multi_file() {
+                return Vec::new();
+            }
+            let names = &d.names;
+            d.connections
+                .memory
+                .iter()
+                .map(|(_, diag)| {
+                    let mut diag = diag.clone();
+                    for f in &mut diag.findings {
+                        f.summary = names.prose(&f.summary);
+                        f.explanation = names.prose(&f.explanation);
+                        for e in &mut f.timeline {
+                            e.text = names.prose(&e.text);
+                        }
+                    }
+                    diag
+                })
+                .collect()
+        })
+        .collect();
+    let paths_named: Vec<Correlation>;
+    let paths = if all.iter().any(|d| d.names.is_multi_file()) {
+        let frame = |capture: Option<usize>, n: u64| {
+            capture
+                .and_then(|c| all.get(c))
+                .map_or_else(|| n.to_string(), |d| d.names.text(n))
+        };
+        paths_named = paths
+            .iter()
+            .map(|c| {
+                let mut c = c.clone();
+                for f in &mut c.findings {
+                    f.summary = frames_in_prose(&f.summary, frame);
+                    f.explanation = frames_in_prose(&f.explanation, frame);
+                }
+                for e in &mut c.timeline {
+                    e.text = frames_in_prose(&e.text, frame);
+                }
+                c
+            })
+            .collect();
+        &paths_named
+    } else {
+        paths
+    };
     let report = Report {
         version: env!("CARGO_PKG_VERSION"),
         captures: all
@@ -79,6 +229,10 @@ pub fn html(out: &mut impl Write, all: &[Diagnosed], paths: &[Correlation]) -> a
                 path: d.capture.path.clone(),
                 frames: d.capture.frames,
                 damage: d.capture.damage.clone(),
+                frame_name: d.names.is_multi_file().then(|| {
+                    let names = d.names.clone();
+                    Box::new(move |frame| names.label(frame)) as Box<dyn Fn(u64) -> String>
+                }),
             })
             .collect(),
         connections: all
@@ -86,12 +240,17 @@ pub fn html(out: &mut impl Write, all: &[Diagnosed], paths: &[Correlation]) -> a
             .enumerate()
             .flat_map(|(capture, d)| {
                 let series = &series_of[capture];
-                d.connections.memory.iter().map(move |(summary, diagnosis)| ConnectionView {
-                    capture,
-                    summary,
-                    diagnosis,
-                    series: series.get(&summary.stream).cloned(),
-                })
+                let named = &rewritten[capture];
+                d.connections
+                    .memory
+                    .iter()
+                    .enumerate()
+                    .map(move |(i, (summary, diagnosis))| ConnectionView {
+                        capture,
+                        summary,
+                        diagnosis: named.get(i).unwrap_or(diagnosis),
+                        series: series.get(&summary.stream).cloned(),
+                    })
             })
             .collect(),
         paths,
@@ -270,6 +429,7 @@ pub fn verdict(
     s: &ConnectionSummary,
     diag: &ConnectionDiagnosis,
     opts: &TextOptions,
+    names: &FrameNames,
 ) -> anyhow::Result<()> {
     let Some(top) = diag.findings.first() else {
         return Ok(());
@@ -286,7 +446,7 @@ pub fn verdict(
         opts.paint(Paint::Id, top.id),
         top.actor,
         top.confidence,
-        top.summary,
+        names.prose(&top.summary),
         pad = 8usize.saturating_sub(word.len()),
     )?;
     if opts.brief && opts.verbose {
@@ -310,9 +470,14 @@ pub fn text(
         let mut problems: Vec<&Entry> = entries.iter().filter(|e| e.severity.is_some()).collect();
         problems.sort_by_key(|e| (e.severity, e.stream));
         let healthy = kept.connections - kept.problems;
+        let in_files = d
+            .capture
+            .files
+            .as_ref()
+            .map_or(String::new(), |f| format!(" in {} files", f.len()));
         writeln!(
             out,
-            "{}: {} frames, {} TCP connection{}: {} with findings, {} healthy",
+            "{}: {} frames{in_files}, {} TCP connection{}: {} with findings, {} healthy",
             printable(&d.capture.path),
             d.capture.frames,
             kept.connections,
@@ -374,6 +539,7 @@ pub fn healthy_row(
     out: &mut impl Write,
     s: &ConnectionSummary,
     diag: &ConnectionDiagnosis,
+    names: &FrameNames,
 ) -> anyhow::Result<()> {
     let (packets, payload) = crate::output::volumes(s);
     writeln!(
@@ -384,7 +550,7 @@ pub fn healthy_row(
         packets,
         payload,
         s.duration,
-        how_it_ended(s),
+        how_it_ended(s, names),
         captured(diag)
     )?;
     Ok(())
@@ -413,7 +579,22 @@ fn paths_text(
     }
     // Captures are named by number after a legend: paths are long and repeat on every line.
     let name = |capture: usize| format!("capture {capture}");
-    let at = |r: &FrameRef| format!("{} frame {}", name(r.capture), r.frame);
+    let frame = |capture: usize, n: u64| {
+        all.get(capture)
+            .map_or_else(|| n.to_string(), |d| d.names.text(n))
+    };
+    let at = |r: &FrameRef| format!("{} frame {}", name(r.capture), frame(r.capture, r.frame));
+    // Sentences name frames as "capture K frame N".
+    let multi = all.iter().any(|d| d.names.is_multi_file());
+    let prose = |text: &str| {
+        if multi {
+            frames_in_prose(text, |capture, n| {
+                capture.map_or_else(|| n.to_string(), |c| frame(c, n))
+            })
+        } else {
+            text.to_owned()
+        }
+    };
     writeln!(out)?;
     opts.rule(
         out,
@@ -443,7 +624,8 @@ fn paths_text(
             let lost = if d.lost_between == 0 {
                 "none lost between the captures".to_string()
             } else {
-                let frames: Vec<String> = d.lost.iter().map(|r| r.frame.to_string()).collect();
+                let frames: Vec<String> =
+                    d.lost.iter().map(|r| frame(r.capture, r.frame)).collect();
                 format!(
                     "{} of {} lost between the captures ({} frames {}{})",
                     d.lost_between,
@@ -490,9 +672,9 @@ fn paths_text(
                 opts.paint(Paint::Id, f.id),
                 f.actor,
                 f.confidence,
-                f.summary
+                prose(&f.summary)
             )?;
-            write_wrapped(out, "    Why: ", &f.explanation, opts.width)?;
+            write_wrapped(out, "    Why: ", &prose(&f.explanation), opts.width)?;
             writeln!(out, "    Evidence: {}", evidence.join(", "))?;
         }
         if !c.timeline.is_empty() {
@@ -504,7 +686,7 @@ fn paths_text(
                     "    t={:.3} [{}]: {}",
                     e.time,
                     seen.join(" = "),
-                    e.text
+                    prose(&e.text)
                 )?;
             }
         }
@@ -517,6 +699,7 @@ pub fn connection_detail(
     s: &ConnectionSummary,
     diag: &ConnectionDiagnosis,
     opts: &TextOptions,
+    names: &FrameNames,
 ) -> anyhow::Result<()> {
     writeln!(out)?;
     opts.rule(out, &format!("stream {} · {}", s.stream, s.endpoints()))?;
@@ -543,19 +726,24 @@ pub fn connection_detail(
             f.confidence,
             opts.severity(f.severity, f.severity.as_str())
         )?;
-        writeln!(out, "   {}", f.summary)?;
-        write_wrapped(out, "   Why: ", &f.explanation, opts.width)?;
+        writeln!(out, "   {}", names.prose(&f.summary))?;
+        write_wrapped(out, "   Why: ", &names.prose(&f.explanation), opts.width)?;
         if !f.timeline.is_empty() {
             writeln!(out, "   Timeline:")?;
             for e in &f.timeline {
                 let frames = match e.last_frame {
-                    Some(last) => format!("frames {}–{last}", e.frame),
-                    None => format!("frame {}", e.frame),
+                    Some(last) => format!("frames {}–{}", names.text(e.frame), names.text(last)),
+                    None => format!("frame {}", names.text(e.frame)),
                 };
-                writeln!(out, "     {frames}, t={:.3}: {}", e.time, e.text)?;
+                writeln!(
+                    out,
+                    "     {frames}, t={:.3}: {}",
+                    e.time,
+                    names.prose(&e.text)
+                )?;
             }
         }
-        writeln!(out, "   Evidence frames: {}", frame_list(&f.frames))?;
+        writeln!(out, "   Evidence frames: {}", frame_list(&f.frames, names))?;
         writeln!(out, "   Wireshark filter: {}", f.display_filter)?;
         writeln!(out, "   Next steps:")?;
         for step in &f.next_steps {
@@ -565,12 +753,50 @@ pub fn connection_detail(
     Ok(())
 }
 
-fn frame_list(frames: &[u64]) -> String {
-    let shown: Vec<String> = frames.iter().take(24).map(u64::to_string).collect();
+fn frame_list(frames: &[u64], names: &FrameNames) -> String {
+    let shown: Vec<String> = frames.iter().take(24).map(|&n| names.text(n)).collect();
     let more = frames.len().saturating_sub(24);
     if more > 0 {
         format!("{} … (+{more})", shown.join(", "))
     } else {
         shown.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::frames_in_prose;
+
+    fn named(text: &str) -> String {
+        frames_in_prose(text, |capture, n| match capture {
+            Some(c) => format!("c{c}:f{n}"),
+            None => format!("f{n}"),
+        })
+    }
+
+    #[test]
+    fn frame_numbers_in_sentences_are_renamed() {
+        assert_eq!(
+            named("The server answered with RST (frame 338): it no longer had this connection"),
+            "The server answered with RST (frame f338): it no longer had this connection"
+        );
+        assert_eq!(
+            named("SYN (frame 1) answered by a RST (frame 2)"),
+            "SYN (frame f1) answered by a RST (frame f2)"
+        );
+        assert_eq!(
+            named("The RST at capture 1 frame 64 claims"),
+            "The RST at capture 1 frame c1:f64 claims"
+        );
+        // Not a frame number: another word, no number, a number glued to letters.
+        for same in [
+            "keyframe 12",
+            "frames 12 and 13",
+            "frame size",
+            "frame 12a",
+            "frame ",
+        ] {
+            assert_eq!(named(same), same);
+        }
     }
 }

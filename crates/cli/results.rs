@@ -14,7 +14,7 @@ use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use tcpsleuth_analyze::ConnectionSummary;
 use tcpsleuth_diagnose::{ConnectionDiagnosis, Severity};
 
-use crate::report::TextOptions;
+use crate::report::{FrameNames, TextOptions};
 
 /// What the store keeps of each connection, chosen by the report it will feed.
 pub enum Keep {
@@ -50,6 +50,8 @@ pub struct Store {
     connections: u64,
     problems: u64,
     scratch: Vec<u8>,
+    /// How the text report names frames.
+    names: FrameNames,
 }
 
 impl Store {
@@ -64,7 +66,13 @@ impl Store {
             connections: 0,
             problems: 0,
             scratch: Vec::new(),
+            names: FrameNames::default(),
         }
+    }
+
+    /// Names frames this way in the text report (a capture read from several files).
+    pub fn name_frames(&mut self, names: FrameNames) {
+        self.names = names;
     }
 
     /// Adds one diagnosed connection.
@@ -90,7 +98,13 @@ impl Store {
             }
             Keep::Text(opts) => {
                 if severity.is_some() {
-                    crate::report::verdict(&mut self.scratch, &summary, &diagnosis, opts)?;
+                    crate::report::verdict(
+                        &mut self.scratch,
+                        &summary,
+                        &diagnosis,
+                        opts,
+                        &self.names,
+                    )?;
                     let split = self.scratch.len();
                     if !opts.brief {
                         crate::report::connection_detail(
@@ -98,11 +112,17 @@ impl Store {
                             &summary,
                             &diagnosis,
                             opts,
+                            &self.names,
                         )?;
                     }
                     split
                 } else if opts.verbose {
-                    crate::report::healthy_row(&mut self.scratch, &summary, &diagnosis)?;
+                    crate::report::healthy_row(
+                        &mut self.scratch,
+                        &summary,
+                        &diagnosis,
+                        &self.names,
+                    )?;
                     self.scratch.len()
                 } else {
                     return Ok(());

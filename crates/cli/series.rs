@@ -2,13 +2,13 @@
 //! problem connections only, the points the HTML report plots. The first pass streams and
 //! keeps no per-packet data; this one keeps a bounded number of points per connection.
 
-use std::path::Path;
-
 use rustc_hash::FxHashMap;
 use tcpsleuth_analyze::Analyzer;
-use tcpsleuth_capture::CaptureReader;
+use tcpsleuth_capture::{FileSequence, FileTable};
 use tcpsleuth_decode::{decode, Decoded, Segment};
 use tcpsleuth_html::{Ack, Sack, Segment as DataPoint, Series};
+
+use crate::pipeline::Input;
 
 /// Points recorded per connection and per kind before recording stops (the report thins
 /// what it plots anyway; this only bounds memory on huge connections).
@@ -36,9 +36,10 @@ fn rel(seq: u32, base: u32) -> f64 {
     f64::from(seq.wrapping_sub(base))
 }
 
-/// Reads `path` again and returns the series of each wanted stream.
-pub fn collect(path: &Path, wanted: &[Wanted]) -> anyhow::Result<FxHashMap<u32, Series>> {
-    let mut reader = CaptureReader::open(path)?;
+/// Reads the input's files again and returns the series of each wanted stream.
+pub fn collect(input: &Input, wanted: &[Wanted]) -> anyhow::Result<FxHashMap<u32, Series>> {
+    // A table of its own: the first pass's is complete, and this one would only repeat it.
+    let mut reader = FileSequence::open(input.files.clone(), FileTable::new())?;
     let mut analyzer = Analyzer::new();
     let mut states: FxHashMap<u32, (&Wanted, State)> = wanted
         .iter()
@@ -54,8 +55,14 @@ pub fn collect(path: &Path, wanted: &[Wanted]) -> anyhow::Result<FxHashMap<u32, 
         })
         .collect();
     let mut start: Option<i64> = None;
-    // Damage was already reported by the first pass; the graphs use what is readable.
-    while let Ok(Some(frame)) = reader.next_frame() {
+    // Damage was already reported by the first pass; the graphs use what is readable. The
+    // sequence moves on to the next file after damage and ends after the last.
+    loop {
+        let frame = match reader.next_frame() {
+            Ok(Some(frame)) => frame,
+            Ok(None) => break,
+            Err(_) => continue,
+        };
         let first = *start.get_or_insert(frame.timestamp_ns);
         let Decoded::Tcp(seg) = decode(frame.link_type.0, frame.data, frame.original_len) else {
             continue;

@@ -1,12 +1,13 @@
 //! `--format parquet`: the results as Parquet tables (crates/parquet) instead of a report, so
 //! that DuckDB or Spark can query many captures, sensors and shards together.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use tcpsleuth_analyze::{Retention, Shard};
-use tcpsleuth_parquet::{AnalysisTables, Part, Written};
+use tcpsleuth_parquet::{AnalysisTables, FileRow, Part, Written};
 
-use crate::pipeline::{self, Stages};
+use crate::pipeline::{self, Input, Stages};
+use crate::report::FrameNames;
 
 pub fn part(shard: Option<Shard>) -> Part {
     shard.map_or(Part::WHOLE, |s| Part {
@@ -15,8 +16,8 @@ pub fn part(shard: Option<Shard>) -> Part {
     })
 }
 
-/// The name a capture has in the tables' `capture` column: the path as given, so that the N
-/// shards of one capture, run anywhere, name it alike.
+/// The name a capture has in the tables' `capture` column: the path as given (the directory,
+/// for a ring buffer), so that the N shards of one capture, run anywhere, name it alike.
 pub fn capture_name(path: &Path) -> String {
     path.display().to_string()
 }
@@ -25,21 +26,48 @@ pub fn capture_name(path: &Path) -> String {
 /// whether some input could not be analysed (the exit code's business), after writing what
 /// could be.
 pub fn analyze(
-    captures: &[PathBuf],
+    inputs: &[Input],
     dir: &Path,
     stages: Stages,
     retention: Retention,
 ) -> anyhow::Result<bool> {
     let mut tables = AnalysisTables::create(dir, part(stages.shard))?;
     let mut failed = false;
-    for path in captures {
-        let name = capture_name(path);
+    for input in inputs {
+        let name = capture_name(&input.name);
+        let names = FrameNames::of(input);
+        let locate = |frame| names.place(frame);
         let mut sink = |summary, diagnosis| -> anyhow::Result<()> {
-            tables.add(&name, &summary, &diagnosis)?;
+            tables.add(&name, &summary, &diagnosis, &locate)?;
             Ok(())
         };
-        match pipeline::diagnose(path, stages, retention, &mut sink)? {
-            Ok(outcome) => failed |= crate::report_damage(&outcome),
+        match pipeline::diagnose(input, stages, retention, &mut sink)? {
+            // The files are the capture's, not a shard's: shard 0 lists them, so that the N
+            // shards together still hold each row once.
+            Ok(outcome) if stages.shard.is_some_and(|s| s.index > 0) => {
+                failed |= crate::report_damage(&outcome);
+            }
+            Ok(outcome) => {
+                failed |= crate::report_damage(&outcome);
+                match &outcome.files {
+                    Some(table) => {
+                        for span in table.files() {
+                            tables.add_file(&FileRow {
+                                capture: &name,
+                                path: &span.path.display().to_string(),
+                                first_frame: span.first_frame,
+                                frames: span.frames,
+                            })?;
+                        }
+                    }
+                    None => tables.add_file(&FileRow {
+                        capture: &name,
+                        path: &name,
+                        first_frame: 1,
+                        frames: outcome.counts.frames,
+                    })?,
+                }
+            }
             Err(unreadable) => failed |= crate::report_unreadable(&unreadable),
         }
     }

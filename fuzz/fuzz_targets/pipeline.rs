@@ -74,13 +74,14 @@ fn analyze(path: &Path, format: Format) -> Vec<report::Diagnosed> {
             max_live,
             ..Retention::default()
         };
-        let run = pipeline::diagnose(path, stages, retention, &mut sink)
+        let input = pipeline::Input::file(path);
+        let run = pipeline::diagnose(&input, stages, retention, &mut sink)
             .expect("nothing but the capture can fail");
         let Ok(outcome) = run else {
             return all;
         };
         let kept = store.into_report().expect("the results spill file works");
-        all.push(report::Diagnosed::new(path.to_owned(), outcome, kept));
+        all.push(report::Diagnosed::new(&input, outcome, kept));
     }
     all
 }
@@ -136,8 +137,10 @@ fn check(data: &[u8]) {
     let mut printer = output::PacketPrinter::new(packets);
     let mut lines = Vec::new();
     let stages = pipeline::Stages::default();
-    let run = pipeline::run(path, stages, |event| printer.packet(&mut lines, event))
-        .expect("writing to memory cannot fail");
+    let run = pipeline::run(&pipeline::Input::file(path), stages, |event| {
+        printer.packet(&mut lines, event)
+    })
+    .expect("writing to memory cannot fail");
     let lines = String::from_utf8(lines).expect("packet lines are UTF-8");
     if packets == args::PacketsFormat::Jsonl {
         for line in lines.lines() {

@@ -23,6 +23,7 @@
 mod error;
 mod input;
 mod pcapng;
+mod rotation;
 mod text;
 
 use std::io::Read;
@@ -33,6 +34,10 @@ use std::sync::Arc;
 pub use error::{CaptureError, CaptureErrorKind};
 use input::{RawStats, Window};
 use pcapng::{Endian, Interface};
+pub use rotation::{
+    locate_frame, natural_cmp, order_directory, FilePlace, FileSequence, FileSpan, FileTable,
+    OrderedFiles,
+};
 pub use text::printable;
 
 /// A link-layer header type, as in pcap's LINKTYPE_* registry. Unknown values pass intact.
@@ -131,7 +136,7 @@ enum State {
 }
 
 /// A packet found by a parser: positions in the window, so that nothing borrows while parsing.
-struct Rec {
+pub(crate) struct Rec {
     timestamp_ns: i64,
     link_type: LinkType,
     original_len: u32,
@@ -252,6 +257,12 @@ impl CaptureReader {
     /// Next packet record, or `Ok(None)` at a clean end of input. After an error, always
     /// `Ok(None)`.
     pub fn next_frame(&mut self) -> Result<Option<Frame<'_>>, CaptureError> {
+        Ok(self.advance()?.map(|rec| self.lend(&rec, self.frames)))
+    }
+
+    /// Parses the next packet record without lending it out, so that a caller looping over
+    /// several readers can decide what to do before borrowing (see [`Self::lend`]).
+    pub(crate) fn advance(&mut self) -> Result<Option<Rec>, CaptureError> {
         if self.finished {
             return Ok(None);
         }
@@ -263,19 +274,7 @@ impl CaptureReader {
             Ok(Some(rec)) => {
                 self.frames += 1;
                 self.last_ts = rec.timestamp_ns;
-                let comment = rec
-                    .comment
-                    .and_then(|(a, b)| utf8_prefix(self.window.slice(a, b)));
-                Ok(Some(Frame {
-                    number: self.frames,
-                    timestamp_ns: rec.timestamp_ns,
-                    link_type: rec.link_type,
-                    original_len: rec.original_len,
-                    data: self.window.slice(rec.data.0, rec.data.1),
-                    offset: rec.offset,
-                    interface: rec.interface,
-                    comment,
-                }))
+                Ok(Some(rec))
             }
             Ok(None) => {
                 self.finished = true;
@@ -286,6 +285,28 @@ impl CaptureReader {
                 Err(self.error(fail))
             }
         }
+    }
+
+    /// The frame of a record `advance` just returned, numbered `number`.
+    pub(crate) fn lend(&self, rec: &Rec, number: u64) -> Frame<'_> {
+        let comment = rec
+            .comment
+            .and_then(|(a, b)| utf8_prefix(self.window.slice(a, b)));
+        Frame {
+            number,
+            timestamp_ns: rec.timestamp_ns,
+            link_type: rec.link_type,
+            original_len: rec.original_len,
+            data: self.window.slice(rec.data.0, rec.data.1),
+            offset: rec.offset,
+            interface: rec.interface,
+            comment,
+        }
+    }
+
+    /// Frames returned so far.
+    pub fn frames_read(&self) -> u64 {
+        self.frames
     }
 
     /// Bytes consumed so far from the underlying (compressed, if compressed) input: for

@@ -76,11 +76,20 @@ pub struct Diagnoser {
     /// The evidence of the connections still held, by `tcp.stream`.
     live: FxHashMap<u32, Box<Evidence>>,
     capture_start_ns: Option<i64>,
+    /// Display filters select a connection by its addresses and ports, not `tcp.stream`.
+    address_filters: bool,
 }
 
 impl Diagnoser {
     pub fn new() -> Diagnoser {
         Diagnoser::default()
+    }
+
+    /// Makes the display filters select each connection by its addresses and ports instead of
+    /// `tcp.stream`: for a capture read from several files (a ring buffer), where each file
+    /// opened alone in Wireshark numbers its streams from 0.
+    pub fn filter_by_address(&mut self) {
+        self.address_filters = true;
     }
 
     /// The capture's first frame time, for relative times in timelines (any frame, TCP or not).
@@ -122,7 +131,7 @@ impl Diagnoser {
     pub fn retire(&mut self, summary: &ConnectionSummary) -> ConnectionDiagnosis {
         let start = self.capture_start_ns.unwrap_or_default();
         match self.live.remove(&summary.stream) {
-            Some(ev) => diagnose(&ev, summary, start),
+            Some(ev) => diagnose(&ev, summary, start, self.address_filters),
             None => ConnectionDiagnosis {
                 stream: summary.stream,
                 vantage: Vantage {
@@ -142,7 +151,7 @@ impl Diagnoser {
         let start = self.capture_start_ns.unwrap_or_default();
         self.live
             .get(&summary.stream)
-            .map(|ev| diagnose(ev, summary, start))
+            .map(|ev| diagnose(ev, summary, start, self.address_filters))
     }
 
     /// Diagnoses every connection, given the analyzer's final summaries in any order.
@@ -160,7 +169,12 @@ impl Diagnoser {
     }
 }
 
-fn diagnose(ev: &Evidence, summary: &ConnectionSummary, start: i64) -> ConnectionDiagnosis {
+fn diagnose(
+    ev: &Evidence,
+    summary: &ConnectionSummary,
+    start: i64,
+    address_filters: bool,
+) -> ConnectionDiagnosis {
     let client_ep = ev.sides.iter().position(|s| is(s.endpoint, summary));
     let client = client_ep.unwrap_or(0);
     let vantage = vantage::infer(ev, client);
@@ -170,6 +184,7 @@ fn diagnose(ev: &Evidence, summary: &ConnectionSummary, start: i64) -> Connectio
         client,
         vantage: &vantage,
         capture_start_ns: start,
+        address_filters,
     };
     let findings = rules::diagnose(&cx);
     let application = advice::application_outcomes(&findings);

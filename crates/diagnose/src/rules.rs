@@ -18,6 +18,9 @@ pub struct Ctx<'a> {
     pub vantage: &'a Vantage,
     /// Timestamp of the capture's first frame, for `frame.time_relative`.
     pub capture_start_ns: i64,
+    /// Select the connection by addresses and ports rather than `tcp.stream` (see
+    /// `Diagnoser::filter_by_address`).
+    pub address_filters: bool,
 }
 
 impl Ctx<'_> {
@@ -73,7 +76,19 @@ impl Ctx<'_> {
             .filter(|&ns| ns > 0)
     }
     fn stream_filter(&self) -> String {
-        format!("tcp.stream eq {}", self.ev.stream)
+        if !self.address_filters {
+            return format!("tcp.stream eq {}", self.ev.stream);
+        }
+        let [a, b] = self.ev.sides.each_ref().map(|s| s.endpoint);
+        let field = if a.ip.is_ipv4() {
+            "ip.addr"
+        } else {
+            "ipv6.addr"
+        };
+        format!(
+            "({field} == {} && tcp.port == {} && {field} == {} && tcp.port == {})",
+            a.ip, a.port, b.ip, b.port
+        )
     }
     fn sender_filter(&self, side: usize) -> String {
         let ep = self.ev.sides[side].endpoint;

@@ -13,6 +13,9 @@ pub struct CaptureInfo {
     pub path: String,
     pub frames: u64,
     pub damage: Option<String>,
+    /// How a person finds a frame of this capture, for a capture read from several files
+    /// (`FILE#FRAME`); None shows the frame number itself.
+    pub frame_name: Option<Box<dyn Fn(u64) -> String>>,
 }
 
 /// One connection and, for problem connections, the series of its main data direction.
@@ -77,6 +80,18 @@ pub fn render(report: &Report<'_>) -> String {
     healthy_table(&mut html, report, &healthy);
     let _ = writeln!(html, "<script>{SCRIPT}</script></body></html>");
     html
+}
+
+/// A frame of a capture as a person looks it up (not escaped).
+fn frame_name(report: &Report<'_>, capture: usize, frame: u64) -> String {
+    match report
+        .captures
+        .get(capture)
+        .and_then(|c| c.frame_name.as_ref())
+    {
+        Some(name) => name(frame),
+        None => frame.to_string(),
+    }
 }
 
 fn capture_name(report: &Report<'_>, capture: usize) -> String {
@@ -200,19 +215,25 @@ fn connection(html: &mut String, report: &Report<'_>, n: usize, c: &ConnectionVi
         if !f.timeline.is_empty() {
             let _ = write!(html, "<table class=\"timeline\"><thead><tr><th>frames</th><th>t (s)</th><th>what happened</th></tr></thead><tbody>");
             for e in &f.timeline {
+                let name = |f| frame_name(report, c.capture, f);
                 let frames = e
                     .last_frame
-                    .map_or(e.frame.to_string(), |l| format!("{}–{l}", e.frame));
+                    .map_or(name(e.frame), |l| format!("{}–{}", name(e.frame), name(l)));
                 let _ = write!(
                     html,
-                    "<tr><td>{frames}</td><td>{:.3}</td><td>{}</td></tr>",
+                    "<tr><td>{}</td><td>{:.3}</td><td>{}</td></tr>",
+                    esc(&frames),
                     e.time,
                     esc(&e.text)
                 );
             }
             let _ = write!(html, "</tbody></table>");
         }
-        let frames: Vec<String> = f.frames.iter().map(u64::to_string).collect();
+        let frames: Vec<String> = f
+            .frames
+            .iter()
+            .map(|&n| frame_name(report, c.capture, n))
+            .collect();
         let _ = write!(
             html,
             "<p class=\"evidence\">Evidence frames: {}</p><p class=\"filter\">Wireshark filter: <code>{}</code></p>",
@@ -243,7 +264,13 @@ fn paths(html: &mut String, report: &Report<'_>) {
         return;
     }
     let name = |capture: usize| capture_name(report, capture);
-    let at = |r: &FrameRef| format!("{} frame {}", name(r.capture), r.frame);
+    let at = |r: &FrameRef| {
+        format!(
+            "{} frame {}",
+            name(r.capture),
+            frame_name(report, r.capture, r.frame)
+        )
+    };
     let _ = write!(
         html,
         "<section class=\"paths\"><h2>Across captures: the same connections at two points</h2>"

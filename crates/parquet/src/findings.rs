@@ -33,6 +33,8 @@ table! {
         summary: StringBuilder = StringBuilder::new(), Utf8, false;
         explanation: StringBuilder = StringBuilder::new(), Utf8, false;
         first_frame: Int64Builder = Int64Builder::new(), Int64, true;
+        file: StringBuilder = StringBuilder::new(), Utf8, true;
+        file_frame: Int64Builder = Int64Builder::new(), Int64, true;
         first_time_s: Float64Builder = Float64Builder::new(), Float64, true;
         frames: ListBuilder<Int64Builder> = int_list(), list_of(Int64), false;
         timeline: TimelineBuilder = TimelineBuilder::default(), timeline_type(), false;
@@ -42,7 +44,14 @@ table! {
 }
 
 impl FindingRows {
-    pub(crate) fn push(&mut self, capture: &str, s: &ConnectionSummary, rank: usize, f: &Finding) {
+    pub(crate) fn push(
+        &mut self,
+        capture: &str,
+        s: &ConnectionSummary,
+        rank: usize,
+        f: &Finding,
+        place: &crate::Locate<'_>,
+    ) {
         self.gathered += 1;
         self.capture.append_value(capture);
         self.stream.append_value(i64::from(s.stream));
@@ -60,12 +69,11 @@ impl FindingRows {
         self.summary.append_value(&f.summary);
         self.explanation.append_value(&f.explanation);
         let first = f.timeline.first();
-        self.first_frame.append_option(
-            first
-                .map(|e| e.frame)
-                .or(f.frames.first().copied())
-                .map(count),
-        );
+        let first_frame = first.map(|e| e.frame).or(f.frames.first().copied());
+        self.first_frame.append_option(first_frame.map(count));
+        let (file, file_frame) = first_frame.and_then(place).unzip();
+        self.file.append_option(file);
+        self.file_frame.append_option(file_frame.map(count));
         self.first_time_s.append_option(first.map(|e| e.time));
         for &frame in &f.frames {
             self.frames.values().append_value(count(frame));

@@ -16,6 +16,7 @@
 
 mod columns;
 mod connections;
+mod files;
 mod findings;
 mod packets;
 
@@ -34,8 +35,23 @@ pub use packets::PacketRow;
 
 use columns::Rows;
 use connections::ConnectionRows;
+use files::FileRows;
 use findings::FindingRows;
 use packets::PacketRows;
+
+/// Where a frame is in a capture read from several files: the file's name and the frame's
+/// number within it; `None` for a capture of one file.
+pub type Locate<'a> = dyn Fn(u64) -> Option<(String, u64)> + 'a;
+
+/// One file of a capture, for the `files` table.
+#[derive(Debug, Clone, Copy)]
+pub struct FileRow<'a> {
+    pub capture: &'a str,
+    pub path: &'a str,
+    /// The frame number, in the whole capture, of the file's first frame.
+    pub first_frame: u64,
+    pub frames: u64,
+}
 
 /// The version of the tables' layout, in each file's metadata as `tcpsleuth.schema_version`.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -90,10 +106,12 @@ pub struct Written {
     pub rows: u64,
 }
 
-/// The tables of `analyze`: one row per connection, one row per finding.
+/// The tables of `analyze`: one row per connection, one row per finding, one row per file
+/// read.
 pub struct AnalysisTables {
     connections: TableFile<ConnectionRows>,
     findings: TableFile<FindingRows>,
+    files: TableFile<FileRows>,
 }
 
 impl AnalysisTables {
@@ -103,28 +121,43 @@ impl AnalysisTables {
         Ok(AnalysisTables {
             connections: TableFile::create(dir, "connections", part)?,
             findings: TableFile::create(dir, "findings", part)?,
+            files: TableFile::create(dir, "files", part)?,
         })
     }
 
-    /// Adds one diagnosed connection of the capture named `capture`.
+    /// Adds one diagnosed connection of the capture named `capture`; `locate` places frames
+    /// in the files of a capture read from several.
     pub fn add(
         &mut self,
         capture: &str,
         summary: &tcpsleuth_analyze::ConnectionSummary,
         diagnosis: &tcpsleuth_diagnose::ConnectionDiagnosis,
+        locate: &Locate<'_>,
     ) -> Result<(), Error> {
         self.connections.rows.push(capture, summary, diagnosis);
         self.connections.flush_if_full()?;
         for (rank, finding) in diagnosis.findings.iter().enumerate() {
-            self.findings.rows.push(capture, summary, rank, finding);
+            self.findings
+                .rows
+                .push(capture, summary, rank, finding, locate);
             self.findings.flush_if_full()?;
         }
         Ok(())
     }
 
-    /// Completes both parts and moves them into place.
+    /// Adds one file a capture was read from (every capture has at least one).
+    pub fn add_file(&mut self, file: &FileRow<'_>) -> Result<(), Error> {
+        self.files.rows.push(file);
+        self.files.flush_if_full()
+    }
+
+    /// Completes the parts and moves them into place.
     pub fn finish(self) -> Result<Vec<Written>, Error> {
-        Ok(vec![self.connections.finish()?, self.findings.finish()?])
+        Ok(vec![
+            self.connections.finish()?,
+            self.findings.finish()?,
+            self.files.finish()?,
+        ])
     }
 }
 

@@ -19,6 +19,9 @@ use crate::columns::{
 pub struct PacketRow<'a> {
     pub capture: &'a str,
     pub frame: u64,
+    /// In a capture read from several files (a ring buffer): the file holding the frame, and
+    /// the frame's number within it.
+    pub file: Option<(&'a str, u64)>,
     pub timestamp_ns: i64,
     /// Seconds since the capture's first frame.
     pub time_s: f64,
@@ -52,6 +55,8 @@ table! {
     PacketRows {
         capture: StringBuilder = StringBuilder::new(), Utf8, false;
         frame: Int64Builder = Int64Builder::new(), Int64, false;
+        file: StringBuilder = StringBuilder::new(), Utf8, true;
+        file_frame: Int64Builder = Int64Builder::new(), Int64, true;
         timestamp: TimestampMicrosecondBuilder = timestamps(), timestamp_type(), false;
         timestamp_ns: Int64Builder = Int64Builder::new(), Int64, false;
         time_s: Float64Builder = Float64Builder::new(), Float64, false;
@@ -85,6 +90,8 @@ impl PacketRows {
         self.gathered += 1;
         self.capture.append_value(p.capture);
         self.frame.append_value(count(p.frame));
+        self.file.append_option(p.file.map(|f| f.0));
+        self.file_frame.append_option(p.file.map(|f| count(f.1)));
         self.timestamp.append_value(nanos_to_micros(p.timestamp_ns));
         self.timestamp_ns.append_value(p.timestamp_ns);
         self.time_s.append_value(p.time_s);

@@ -12,7 +12,7 @@ use tcpsleuth_analyze::{AnalysisFlags, Analyzer, ConnectionSummary};
 use tcpsleuth_capture::CaptureReader;
 use tcpsleuth_decode::{decode, Decoded};
 use tcpsleuth_diagnose::{ConnectionDiagnosis, Diagnoser};
-use tcpsleuth_parquet::{AnalysisTables, PacketRow, PacketTable, Part, SCHEMA_VERSION};
+use tcpsleuth_parquet::{AnalysisTables, FileRow, PacketRow, PacketTable, Part, SCHEMA_VERSION};
 
 fn lab(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -97,18 +97,28 @@ fn connections_and_findings_read_back_as_analysed() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let mut tables = AnalysisTables::create(dir.path(), Part::WHOLE).expect("create");
     for (s, d) in &analysed.connections {
-        tables.add("drops.pcap", s, d).expect("add");
+        tables.add("drops.pcap", s, d, &|_| None).expect("add");
     }
+    tables
+        .add_file(&FileRow {
+            capture: "drops.pcap",
+            path: "drops.pcap",
+            first_frame: 1,
+            frames: 59,
+        })
+        .expect("add file");
     let written = tables.finish().expect("finish");
     assert_eq!(
         written.iter().map(|w| w.path.clone()).collect::<Vec<_>>(),
         vec![
             dir.path().join("connections/part-00000-of-00001.parquet"),
             dir.path().join("findings/part-00000-of-00001.parquet"),
+            dir.path().join("files/part-00000-of-00001.parquet"),
         ]
     );
-    // Nothing but the two parts: the temporary names are gone.
-    for table in ["connections", "findings"] {
+    assert_eq!(written[2].rows, 1);
+    // Nothing but the parts: the temporary names are gone.
+    for table in ["connections", "findings", "files"] {
         let names: Vec<_> = std::fs::read_dir(dir.path().join(table))
             .expect("table directory")
             .map(|e| e.expect("entry").file_name())
@@ -204,6 +214,7 @@ fn packets_table_has_a_row_per_tcp_frame_with_its_flags() {
             .add(&PacketRow {
                 capture: "drops.pcap",
                 frame: *frame,
+                file: None,
                 timestamp_ns: *ts,
                 time_s: (ts - first_ns) as f64 / 1e9,
                 stream: a.stream,
