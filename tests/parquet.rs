@@ -576,3 +576,36 @@ fn a_ring_buffer_gives_the_tables_of_the_joined_capture() {
     let findings = rows(&ring_dir, "findings", &["capture", "stream", "rank"]);
     assert!(findings.values().all(|r| !cell(r, "file").is_empty()));
 }
+
+/// docs/parquet.md names every column of every table, so that the documented schema is the
+/// written one.
+#[test]
+fn every_column_is_documented() {
+    let doc = std::fs::read_to_string(root().join("docs/parquet.md")).expect("docs/parquet.md");
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let out = dir.path().display().to_string();
+    let capture = "fixtures/captures/lab/receiver-drops-then-resets.pcap";
+    for command in ["analyze", "packets"] {
+        let (code, _, stderr) = tcpsleuth(&[command, "--format", "parquet", "-o", &out, capture]);
+        assert_eq!(code, 0, "{stderr}");
+    }
+    let mut columns = 0;
+    for table in ["connections", "findings", "files", "packets"] {
+        assert!(
+            doc.contains(&format!("### `{table}`")),
+            "{table} has no section"
+        );
+        let part = dir.path().join(table).join("part-00000-of-00001.parquet");
+        let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(&part).expect("part"))
+            .expect("a Parquet file");
+        for field in reader.schema().fields() {
+            assert!(
+                doc.contains(&format!("`{}`", field.name())),
+                "{table}.{} is not in docs/parquet.md",
+                field.name()
+            );
+            columns += 1;
+        }
+    }
+    assert!(columns > 100, "{columns} columns");
+}

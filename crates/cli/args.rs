@@ -174,10 +174,10 @@ pub enum Command {
     /// SQL over the Parquet tables under DIR (from --format parquet), with DuckDB
     #[command(after_help = QUERY_HELP)]
     Query {
-        /// The directory the tables were written into: its `connections`, `findings` and
-        /// `packets` parts, at any depth (one subdirectory per sensor, day or shard)
+        /// The directory the tables were written into: their parts are found at any depth
+        /// (one subdirectory per sensor, day or shard)
         dir: PathBuf,
-        /// The SQL, over the views `connections`, `findings` and `packets`
+        /// The SQL, over the views `connections`, `findings`, `files` and `packets`
         sql: String,
         #[arg(long, value_enum, default_value_t = QueryFormat::Table)]
         format: QueryFormat,
