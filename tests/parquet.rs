@@ -385,8 +385,9 @@ fn query_answers_from_duckdb() {
     assert!(stderr.contains("syntax error"), "{stderr}");
 }
 
-/// The check: the shards run as tasks of a real Spark (local mode, PySpark from PyPI)
-/// write exactly the tables of one run, and Spark SQL reads every column type we write.
+/// The check: the shards run as tasks of a real Spark (local mode, PySpark from PyPI),
+/// one analysis per capture (`--each`) with two shards each, write exactly the tables of one
+/// run, and Spark SQL reads every column type we write.
 #[test]
 fn spark_local_mode_shards_equal_a_single_run() {
     if !available(
@@ -398,8 +399,11 @@ fn spark_local_mode_shards_equal_a_single_run() {
     }
     let dir = tempfile::tempdir().expect("temporary directory");
     let single = dir.path().join("single");
-    // Absolute paths, as the recipe hands them to its tasks (the `capture` column).
-    let captures: Vec<String> = captures()
+    // Absolute paths, as the recipe hands them to its tasks (the `capture` column); a sensor's
+    // ring buffer is one of them.
+    let mut captures = captures();
+    captures.push("fixtures/captures/rotated/dumpcap".to_owned());
+    let captures: Vec<String> = captures
         .iter()
         .map(|c| {
             let path = root().join(c).canonicalize().expect("capture exists");
@@ -413,7 +417,14 @@ fn spark_local_mode_shards_equal_a_single_run() {
     let frames_sql = "SELECT sum(size(frames)) AS evidence_frames FROM findings";
     let out = Command::new("python3")
         .arg(root().join("scripts/spark/tcpsleuth_spark.py"))
-        .args(["--shards", "3", "--master", "local[2]", "--tcpsleuth"])
+        .args([
+            "--each",
+            "--shards",
+            "2",
+            "--master",
+            "local[2]",
+            "--tcpsleuth",
+        ])
         .arg(env!("CARGO_BIN_EXE_tcpsleuth"))
         .arg("--out")
         .arg(&spark_out)
@@ -431,7 +442,17 @@ fn spark_local_mode_shards_equal_a_single_run() {
         ("findings", &["capture", "stream", "rank"][..]),
     ] {
         let whole = rows(&single, table, key);
-        let sharded = rows(&spark_out, table, key);
+        // --each: one directory per capture, each with its shards' parts.
+        let mut sharded = BTreeMap::new();
+        let mut outputs = 0;
+        for capture in std::fs::read_dir(&spark_out)
+            .expect("Spark's output")
+            .flatten()
+        {
+            sharded.extend(rows(&capture.path(), table, key));
+            outputs += 1;
+        }
+        assert_eq!(outputs, captures.len(), "{table}: one output per capture");
         assert!(!whole.is_empty(), "{table}");
         assert_eq!(
             sharded.keys().collect::<Vec<_>>(),

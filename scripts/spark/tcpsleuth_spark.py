@@ -5,9 +5,12 @@ Each of N tasks runs `tcpsleuth analyze --shard I/N --format parquet -o OUT CAPT
 reads every frame (stream numbers must be those of one whole run) but diagnoses and writes only
 the connections of its shard, into OUT/connections/part-I-of-N.parquet and
 OUT/findings/part-I-of-N.parquet. Together the N parts are exactly the tables of one run
-(docs/sharding.md). The driver then reads OUT with Spark SQL.
+(docs/sharding.md). The driver then reads OUT with Spark SQL. With --each, every CAPTURE
+argument (a file, or a sensor's ring-buffer directory) is its own analysis into OUT/NAME, and the
+job has captures x shards tasks.
 
     python3 scripts/spark/tcpsleuth_spark.py --shards 4 --out results/ capture.pcap
+    python3 scripts/spark/tcpsleuth_spark.py --each --shards 2 --out results/ /rings/sensor-*/
 
 Local mode (the default master is local[*]) needs only `pip install pyspark` and Java 17. On a
 cluster, pass --master spark://HOST:7077 (or yarn, k8s://...): the tcpsleuth binary is shipped
@@ -28,7 +31,13 @@ def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("captures", nargs="+", help="capture files (or rotating-capture directories)")
     p.add_argument("--out", required=True, help="directory for the Parquet tables")
-    p.add_argument("--shards", type=int, default=4, help="number of tasks (default 4)")
+    p.add_argument("--shards", type=int, default=4, help="shards per capture (default 4)")
+    p.add_argument(
+        "--each",
+        action="store_true",
+        help="analyse each CAPTURE (a file or a ring-buffer directory) on its own, into "
+        "OUT/NAME: captures x shards tasks, for many sensors or hours in one job",
+    )
     p.add_argument("--master", default=os.environ.get("SPARK_MASTER", "local[*]"))
     p.add_argument(
         "--tcpsleuth",
@@ -43,7 +52,7 @@ def parse_args(argv):
 
 
 def run_shard(index, count, captures, out, extra):
-    """One Spark task: one shard of every capture. Returns what the driver reports."""
+    """One Spark task: one shard of the given captures. Returns what the driver reports."""
     from pyspark import SparkFiles
 
     binary = SparkFiles.get("tcpsleuth")
@@ -59,7 +68,24 @@ def run_shard(index, count, captures, out, extra):
     if done.returncode not in (0, 1):
         raise RuntimeError(f"shard {index}/{count}: {' '.join(cmd)}: exit {done.returncode}: "
                            f"{done.stderr.strip()}")
-    return index, done.returncode, done.stderr.strip()
+    return out, index, done.returncode, done.stderr.strip()
+
+
+def output_dirs(captures, out, each):
+    """(captures, output directory) per group: all captures into OUT, or each into OUT/NAME."""
+    if not each:
+        return [(captures, out)]
+    groups, seen = [], set()
+    for capture in captures:
+        name = os.path.basename(capture.rstrip("/")) or "capture"
+        # Two sensors' rings may share a name (sensor-a/ring, sensor-b/ring): number them.
+        unique, n = name, 1
+        while unique in seen:
+            n += 1
+            unique = f"{name}-{n}"
+        seen.add(unique)
+        groups.append(([capture], os.path.join(out, unique)))
+    return groups
 
 
 def main(argv):
@@ -86,15 +112,18 @@ def main(argv):
         sc.setLogLevel("WARN")
         sc.addFile(binary)
         count = args.shards
-        results = (sc.parallelize(range(count), count)
-                   .map(lambda i: run_shard(i, count, captures, out, extra))
+        groups = output_dirs(captures, out, args.each)
+        tasks = [(group, dest, i) for group, dest in groups for i in range(count)]
+        results = (sc.parallelize(tasks, len(tasks))
+                   .map(lambda t: run_shard(t[2], count, t[0], t[1], extra))
                    .collect())
-        for index, code, stderr in sorted(results):
+        for dest, index, code, stderr in sorted(results):
             if stderr:
-                print(f"shard {index}/{count} (exit {code}): {stderr}", file=sys.stderr)
+                print(f"{dest} shard {index}/{count} (exit {code}): {stderr}", file=sys.stderr)
 
-        for table in ("connections", "findings"):
-            spark.read.parquet(os.path.join(out, table)).createOrReplaceTempView(table)
+        for table in ("connections", "findings", "files"):
+            paths = [os.path.join(dest, table) for _, dest in groups]
+            spark.read.parquet(*paths).createOrReplaceTempView(table)
         queries = args.sql or [
             "SELECT count(*) AS connections, count(root_cause) AS with_findings FROM connections",
             "SELECT id, actor, count(*) AS n FROM findings GROUP BY id, actor ORDER BY n DESC, id",
