@@ -218,6 +218,18 @@ fn packets_and_connections_read_the_ring_as_one_capture() {
     assert!(r.stdout.contains("RST client trace10#29"), "{}", r.stdout);
     let r = run(&["connections", &fixture("joined.pcap")]);
     assert!(r.stdout.contains("RST client #339"), "{}", r.stdout);
+    // The packets table names every frame by file too, in the frame column.
+    let r = run(&["packets", &fixture("tcpdump")]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let frames: Vec<&str> = r
+        .stdout
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(frames.len(), joined.lines().count());
+    assert_eq!(frames[0], "trace#1");
+    assert_eq!(frames[338], "trace10#29");
 }
 
 /// Frame `n` (1-based) of a capture file: time and bytes.

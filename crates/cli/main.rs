@@ -168,24 +168,14 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         } => {
             let inputs = pipeline::inputs(captures, *rotated)?;
             // One Parquet part holds every capture's rows; table and JSON lines go to stdout.
-            let mut table = match (format, output) {
+            let mut printer = match (format, output) {
                 (PacketsFormat::Parquet, Some(dir)) => {
-                    Some(output::PacketPrinter::parquet(dir, tables::part(*shard))?)
+                    output::PacketPrinter::parquet(dir, tables::part(*shard))?
                 }
-                _ => None,
+                _ => output::PacketPrinter::new(*format),
             };
             for input in &inputs {
-                let mut printer = output::PacketPrinter::new(*format);
-                let printer = match table.as_mut() {
-                    Some(table) => {
-                        table.start_capture(
-                            tables::capture_name(&input.name),
-                            report::FrameNames::of(input),
-                        );
-                        table
-                    }
-                    None => &mut printer,
-                };
+                printer.start_capture(input);
                 if matches!(format, PacketsFormat::Table) && inputs.len() > 1 {
                     writeln!(
                         out,
@@ -209,8 +199,8 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
                     Err(unreadable) => failed |= report_unreadable(&unreadable),
                 }
             }
-            if let Some(written) = table.map(output::PacketPrinter::finish).transpose()? {
-                written.iter().for_each(tables::report_written);
+            if let Some(written) = printer.finish()? {
+                tables::report_written(&written);
             }
         }
         Command::Connections {

@@ -177,15 +177,14 @@ pub struct PacketPrinter {
     format: PacketsFormat,
     header_done: bool,
     flag_text: String,
-    /// With `--format parquet`: the table, and the capture's name for its `capture` column.
-    table: Option<PacketTable>,
-}
-
-/// `packets --format parquet`: the table, and the capture its rows come from.
-struct PacketTable {
-    table: tcpsleuth_parquet::PacketTable,
+    /// The capture being printed, for the table's `capture` column.
     capture: String,
+    /// Where its frames are, when it is several files: the table shows them as FILE#FRAME.
     names: crate::report::FrameNames,
+    /// The table's frame column: wide enough for FILE#FRAME in a capture of several files.
+    frame_width: usize,
+    /// With `--format parquet`.
+    table: Option<tcpsleuth_parquet::PacketTable>,
 }
 
 impl PacketPrinter {
@@ -195,6 +194,9 @@ impl PacketPrinter {
             format,
             header_done: false,
             flag_text: String::with_capacity(32),
+            capture: String::new(),
+            names: crate::report::FrameNames::new(None),
+            frame_width: 7,
             table: None,
         }
     }
@@ -204,30 +206,38 @@ impl PacketPrinter {
         dir: &std::path::Path,
         part: tcpsleuth_parquet::Part,
     ) -> anyhow::Result<PacketPrinter> {
-        let table = tcpsleuth_parquet::PacketTable::create(dir, part)?;
         Ok(PacketPrinter {
-            table: Some(PacketTable {
-                table,
-                capture: String::new(),
-                names: crate::report::FrameNames::new(None),
-            }),
+            table: Some(tcpsleuth_parquet::PacketTable::create(dir, part)?),
             ..PacketPrinter::new(PacketsFormat::Parquet)
         })
     }
 
-    /// The `capture` column of the rows that follow, and where their frames are when the
-    /// capture is several files.
-    pub fn start_capture(&mut self, name: String, names: crate::report::FrameNames) {
-        if let Some(table) = self.table.as_mut() {
-            table.capture = name;
-            table.names = names;
-        }
+    /// The capture whose frames follow (its name, and its files when it is several); the
+    /// table's header is printed again for it.
+    pub fn start_capture(&mut self, input: &crate::pipeline::Input) {
+        self.capture = input.name.display().to_string();
+        self.names = crate::report::FrameNames::of(input);
+        // A file's name, '#', and room for a frame number of up to 7 digits.
+        self.frame_width = input
+            .files
+            .iter()
+            .filter(|_| input.is_multi_file())
+            .filter_map(|f| f.file_name())
+            .map(|n| {
+                tcpsleuth_capture::printable(&n.to_string_lossy())
+                    .chars()
+                    .count()
+                    + 8
+            })
+            .max()
+            .unwrap_or(7);
+        self.header_done = false;
     }
 
     /// Completes the Parquet part, if this printer writes one.
     pub fn finish(self) -> anyhow::Result<Option<tcpsleuth_parquet::Written>> {
         Ok(match self.table {
-            Some(PacketTable { table, .. }) => Some(table.finish()?),
+            Some(table) => Some(table.finish()?),
             None => None,
         })
     }
@@ -240,11 +250,10 @@ impl PacketPrinter {
         let dst = SocketAddr::new(seg.dst, seg.dst_port);
         match self.format {
             PacketsFormat::Parquet => {
-                if let Some(t) = self.table.as_mut() {
-                    let place = t.names.place(event.frame.number);
+                if let Some(table) = self.table.as_mut() {
+                    let place = self.names.place(event.frame.number);
                     let file = place.as_ref().map(|(name, frame)| (name.as_str(), *frame));
-                    t.table
-                        .add(&packet_row(&t.capture, file, event, &self.flag_text))?;
+                    table.add(&packet_row(&self.capture, file, event, &self.flag_text))?;
                 }
             }
             PacketsFormat::Jsonl => {
@@ -280,7 +289,7 @@ impl PacketPrinter {
                 if !self.header_done {
                     writeln!(
                         out,
-                        "{:>7} {:>12} {:>6}  {:<45} {:<9} {:>10} {:>10} {:>6} {:>8}  analysis",
+                        "{:>w$} {:>12} {:>6}  {:<45} {:<9} {:>10} {:>10} {:>6} {:>8}  analysis",
                         "frame",
                         "time",
                         "stream",
@@ -289,7 +298,8 @@ impl PacketPrinter {
                         "seq",
                         "ack",
                         "len",
-                        "win"
+                        "win",
+                        w = self.frame_width
                     )?;
                     self.header_done = true;
                 }
@@ -312,12 +322,12 @@ impl PacketPrinter {
                 let dup = event
                     .analysis()
                     .and_then(|a| a.dup_ack)
-                    .map(|(n, f)| format!(" #{n} of {f}"))
+                    .map(|(n, f)| format!(" #{n} of {}", self.names.text(f)))
                     .unwrap_or_default();
                 writeln!(
                     out,
-                    "{:>7} {:>12.6} {:>6}  {:<45} {:<9} {:>10} {:>10} {:>6} {:>8}  {}{}",
-                    event.frame.number,
+                    "{:>w$} {:>12.6} {:>6}  {:<45} {:<9} {:>10} {:>10} {:>6} {:>8}  {}{}",
+                    self.names.text(event.frame.number),
                     time,
                     event.stream,
                     endpoints,
@@ -327,7 +337,8 @@ impl PacketPrinter {
                     seg.payload_len,
                     win,
                     analysis,
-                    dup
+                    dup,
+                    w = self.frame_width
                 )?;
             }
         }
