@@ -542,3 +542,37 @@ fn files_may_differ_in_link_type() {
     assert_eq!(verdicts(&v), verdicts(&joined));
     assert!(!verdicts(&v).is_empty());
 }
+
+/// A ring's display filters select the connection by addresses, ports and its time span, so
+/// that a connection reusing the ports in another file is left out; the span holds the
+/// connection's first and last frame.
+#[test]
+fn ring_filters_are_bounded_by_the_connection_s_time() {
+    let doc = json(&[&fixture("dumpcap")]);
+    let mut checked = 0;
+    for c in doc["connections"].as_array().expect("connections") {
+        let (start, end) = (
+            c["summary"]["start"].as_f64().expect("start"),
+            c["summary"]["end"].as_f64().expect("end"),
+        );
+        for f in c["findings"].as_array().expect("findings") {
+            let filter = f["display_filter"].as_str().expect("filter");
+            let bound = |op: &str| -> f64 {
+                let at = filter.find(&format!("frame.time_epoch {op} ")).expect(op) + 20;
+                filter[at..]
+                    .split([' ', ')'])
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or_else(|| panic!("{filter}"))
+            };
+            let (from, to) = (bound(">="), bound("<="));
+            assert!(
+                from <= start && start - from < 1e-5,
+                "{from} vs {start}: {filter}"
+            );
+            assert!(to >= end && to - end < 1e-5, "{to} vs {end}: {filter}");
+            checked += 1;
+        }
+    }
+    assert!(checked > 3, "{checked} filters");
+}

@@ -85,9 +85,26 @@ impl Ctx<'_> {
         } else {
             "ipv6.addr"
         };
+        // Bounded by the connection's first and last frame (a microsecond of slack each way:
+        // the summary's times are floating point), so that an earlier or later connection
+        // reusing the same ports in another file of the ring is left out.
+        let micros = |seconds: f64, round: fn(f64) -> f64| round(seconds * 1e6) as i64;
+        let epoch = |us: i64| {
+            format!(
+                "{}.{:06}",
+                us.div_euclid(1_000_000),
+                us.rem_euclid(1_000_000)
+            )
+        };
         format!(
-            "({field} == {} && tcp.port == {} && {field} == {} && tcp.port == {})",
-            a.ip, a.port, b.ip, b.port
+            "({field} == {} && tcp.port == {} && {field} == {} && tcp.port == {} && \
+             frame.time_epoch >= {} && frame.time_epoch <= {})",
+            a.ip,
+            a.port,
+            b.ip,
+            b.port,
+            epoch(micros(self.summary.start, f64::floor).saturating_sub(1)),
+            epoch(micros(self.summary.end, f64::ceil).saturating_add(1)),
         )
     }
     fn sender_filter(&self, side: usize) -> String {
