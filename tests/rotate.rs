@@ -576,3 +576,34 @@ fn ring_filters_are_bounded_by_the_connection_s_time() {
     }
     assert!(checked > 3, "{checked} filters");
 }
+
+/// A directory with no capture in it is an error naming it, as an unreadable file is, and the
+/// other captures are still analysed.
+#[test]
+fn an_empty_directory_is_named_and_the_others_are_analysed() {
+    let empty = tempfile::tempdir().expect("temporary directory");
+    std::fs::write(empty.path().join("notes.txt"), "not a capture").expect("write");
+    let shown = empty.path().display().to_string();
+    let r = run(&[
+        "analyze",
+        "--format",
+        "json",
+        &shown,
+        &fixture("joined.pcap"),
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!(
+            "{shown}: no pcap or pcapng capture in this directory"
+        )),
+        "{}",
+        r.stderr
+    );
+    let doc: Value = serde_json::from_str(&r.stdout).expect("the report is JSON");
+    assert_valid(&doc);
+    assert_eq!(doc["captures"].as_array().map(Vec::len), Some(1));
+    assert!(!doc["connections"]
+        .as_array()
+        .expect("connections")
+        .is_empty());
+}

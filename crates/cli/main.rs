@@ -88,7 +88,8 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             shard,
             rotated,
         } => {
-            let inputs = pipeline::inputs(captures, *rotated)?;
+            let (inputs, unreadable) = pipeline::inputs(captures, *rotated)?;
+            failed |= unreadable;
             let retention = Retention {
                 max_live: *max_connections,
                 ..Retention::default()
@@ -166,7 +167,8 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             shard,
             rotated,
         } => {
-            let inputs = pipeline::inputs(captures, *rotated)?;
+            let (inputs, unreadable) = pipeline::inputs(captures, *rotated)?;
+            failed |= unreadable;
             // One Parquet part holds every capture's rows; table and JSON lines go to stdout.
             let mut printer = match (format, output) {
                 (PacketsFormat::Parquet, Some(dir)) => {
@@ -208,7 +210,8 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             format,
             rotated,
         } => {
-            let inputs = pipeline::inputs(captures, *rotated)?;
+            let (inputs, unreadable) = pipeline::inputs(captures, *rotated)?;
+            failed |= unreadable;
             let mut all = Vec::new();
             for input in &inputs {
                 let stages = pipeline::Stages {
