@@ -199,7 +199,34 @@ fn packets_and_connections_read_the_ring_as_one_capture() {
         r.stdout
     };
     let joined = packets(&fixture("joined.pcap"));
-    assert_eq!(packets(&fixture("tcpdump")), joined);
+    // The same lines, plus where each frame is in the ring: file and frame within it.
+    let ring = packets(&fixture("tcpdump"));
+    let mut seen = 0;
+    for (ring_line, joined_line) in ring.lines().zip(joined.lines()) {
+        let mut line: Value = serde_json::from_str(ring_line).expect("JSON line");
+        let file = line["file"].as_str().expect("file").to_owned();
+        let in_file = line["file_frame"].as_u64().expect("file_frame");
+        let frame = line["frame"].as_u64().expect("frame");
+        // 31 frames per file in this ring: trace, trace1, ... trace10.
+        let index = (frame - 1) / 31;
+        let expected = if index == 0 {
+            "trace".to_owned()
+        } else {
+            format!("trace{index}")
+        };
+        assert_eq!(
+            (file.as_str(), in_file),
+            (expected.as_str(), (frame - 1) % 31 + 1)
+        );
+        let object = line.as_object_mut().expect("object");
+        object.remove("file");
+        object.remove("file_frame");
+        let joined: Value = serde_json::from_str(joined_line).expect("JSON line");
+        assert_eq!(line, joined);
+        seen += 1;
+    }
+    assert_eq!(seen, joined.lines().count());
+    assert_eq!(ring.lines().count(), seen);
     assert!(joined.lines().count() > 300);
     let connections = |input: &str| {
         let r = run(&["connections", "--format", "json", input]);

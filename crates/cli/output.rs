@@ -136,6 +136,11 @@ pub fn write_wrapped(
 #[derive(Serialize)]
 struct PacketLine<'a> {
     frame: u64,
+    /// In a capture of several files: the file holding the frame, and its number there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file_frame: Option<u64>,
     /// Seconds since the first frame of the capture.
     time: f64,
     stream: u32,
@@ -257,9 +262,13 @@ impl PacketPrinter {
                 }
             }
             PacketsFormat::Jsonl => {
-                let row = packet_row("", None, event, &self.flag_text);
+                let place = self.names.place(event.frame.number);
+                let file = place.as_ref().map(|(name, frame)| (name.as_str(), *frame));
+                let row = packet_row("", file, event, &self.flag_text);
                 let line = PacketLine {
                     frame: row.frame,
+                    file: row.file.map(|f| f.0),
+                    file_frame: row.file.map(|f| f.1),
                     time: row.time_s,
                     stream: row.stream,
                     src,
