@@ -85,6 +85,22 @@ fn rows(dir: &Path, table: &str, key: &[&str]) -> BTreeMap<Vec<String>, RecordBa
     out
 }
 
+const PATH_KEY: &[&str] = &[
+    "capture_a",
+    "stream_a",
+    "capture_b",
+    "stream_b",
+    "direction",
+];
+const PATH_FINDING_KEY: &[&str] = &[
+    "capture_a",
+    "stream_a",
+    "capture_b",
+    "stream_b",
+    "id",
+    "summary",
+];
+
 fn cell(row: &RecordBatch, column: &str) -> String {
     let c = row.column_by_name(column).expect(column);
     if let Some(s) = c.as_string_opt::<i32>() {
@@ -135,6 +151,13 @@ fn shards_add_up_to_the_whole_run_and_match_the_json_report() {
         findings,
         rows(&sharded, "findings", &["capture", "stream", "rank"])
     );
+    // Connections matched across the lab's two capture points: no NAT between them, so both
+    // halves hash to the same shard.
+    for (table, key) in [("paths", PATH_KEY), ("path_findings", PATH_FINDING_KEY)] {
+        let whole = rows(&whole, table, key);
+        assert!(!whole.is_empty(), "{table}");
+        assert_eq!(whole, rows(&sharded, table, key), "{table}");
+    }
     for (table, parts) in [("connections", 3), ("findings", 3)] {
         assert_eq!(
             std::fs::read_dir(sharded.join(table))
@@ -611,7 +634,14 @@ fn every_column_is_documented() {
         assert_eq!(code, 0, "{stderr}");
     }
     let mut columns = 0;
-    for table in ["connections", "findings", "files", "packets"] {
+    for table in [
+        "connections",
+        "findings",
+        "files",
+        "paths",
+        "path_findings",
+        "packets",
+    ] {
         assert!(
             doc.contains(&format!("### `{table}`")),
             "{table} has no section"
@@ -629,4 +659,105 @@ fn every_column_is_documented() {
         }
     }
     assert!(columns > 100, "{columns} columns");
+}
+
+/// Two captures of the same traffic: the `paths` and `path_findings` tables hold what the JSON
+/// report's `paths` holds, for every lab scenario captured at both ends.
+#[test]
+fn paths_tables_match_the_json_report() {
+    let lab = root().join("fixtures/captures/lab");
+    let mut scenarios: Vec<PathBuf> = std::fs::read_dir(&lab)
+        .expect("lab")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join("client.pcap").exists() && p.join("server.pcap").exists())
+        .collect();
+    scenarios.sort();
+    assert!(scenarios.len() > 10, "{scenarios:?}");
+    let mut lost_total = 0;
+    let mut path_findings_total = 0;
+    for scenario in scenarios {
+        let client = scenario.join("client.pcap").display().to_string();
+        let server = scenario.join("server.pcap").display().to_string();
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let out = dir.path().display().to_string();
+        let (code, _, stderr) = tcpsleuth(&[
+            "analyze", "--format", "parquet", "-o", &out, &client, &server,
+        ]);
+        assert!(code == 0 || code == 1, "{stderr}");
+        let (_, json, _) = tcpsleuth(&["analyze", "--format", "json", &client, &server]);
+        let report: Value = serde_json::from_str(&json).expect("JSON report");
+        let names = [client.as_str(), server.as_str()];
+        let paths = rows(dir.path(), "paths", PATH_KEY);
+        let path_findings = rows(dir.path(), "path_findings", PATH_FINDING_KEY);
+        let mut expected_rows = 0;
+        let mut expected_findings = 0;
+        for p in report["paths"].as_array().into_iter().flatten() {
+            let index = |v: &Value| v.as_u64().expect("index") as usize;
+            let pair = vec![
+                names[index(&p["captures"][0])].to_owned(),
+                format!("{:020}", p["streams"][0].as_u64().expect("stream")),
+                names[index(&p["captures"][1])].to_owned(),
+                format!("{:020}", p["streams"][1].as_u64().expect("stream")),
+            ];
+            for d in p["directions"].as_array().expect("directions") {
+                let mut k = pair.clone();
+                k.push(d["direction"].as_str().expect("direction").to_owned());
+                let row = paths.get(&k).unwrap_or_else(|| panic!("{k:?} missing"));
+                assert_eq!(cell(row, "upstream"), names[index(&d["upstream"])], "{k:?}");
+                let lost = row
+                    .column_by_name("lost_frames")
+                    .expect("lost")
+                    .as_list::<i32>();
+                let lost: Vec<u64> = lost
+                    .value(0)
+                    .as_primitive::<Int64Type>()
+                    .values()
+                    .iter()
+                    .map(|&f| f as u64)
+                    .collect();
+                let want: Vec<u64> = d["lost"]
+                    .as_array()
+                    .expect("lost")
+                    .iter()
+                    .filter_map(|r| r["frame"].as_u64())
+                    .collect();
+                assert_eq!(lost, want, "{k:?}");
+                lost_total += lost.len();
+                expected_rows += 1;
+            }
+            for f in p["findings"].as_array().expect("findings") {
+                let mut k = pair.clone();
+                k.push(f["id"].as_str().expect("id").to_owned());
+                k.push(f["summary"].as_str().expect("summary").to_owned());
+                let row = path_findings
+                    .get(&k)
+                    .unwrap_or_else(|| panic!("{k:?} missing"));
+                assert_eq!(cell(row, "actor"), f["actor"].as_str().expect("actor"));
+                let evidence = row
+                    .column_by_name("evidence")
+                    .expect("evidence")
+                    .as_list::<i32>();
+                assert_eq!(
+                    evidence.value(0).len(),
+                    f["evidence"].as_array().expect("evidence").len(),
+                    "{k:?}"
+                );
+                expected_findings += 1;
+            }
+        }
+        assert_eq!(paths.len(), expected_rows, "{}", scenario.display());
+        assert_eq!(
+            path_findings.len(),
+            expected_findings,
+            "{}",
+            scenario.display()
+        );
+        path_findings_total += expected_findings;
+    }
+    assert!(lost_total > 20, "{lost_total} lost frames");
+    assert!(
+        path_findings_total > 5,
+        "{path_findings_total} path findings"
+    );
 }

@@ -15,7 +15,14 @@ use anyhow::Context;
 use crate::args::QueryFormat;
 
 /// The tables `--format parquet` writes, as the views are named.
-const TABLES: [&str; 4] = ["connections", "findings", "files", "packets"];
+const TABLES: [&str; 6] = [
+    "connections",
+    "findings",
+    "files",
+    "paths",
+    "path_findings",
+    "packets",
+];
 
 /// How deep under DIR parts are looked for: deep enough for sensor/day/shard layouts, and a
 /// bound on the walk should DIR be a large tree.

@@ -264,20 +264,31 @@ pub fn html(out: &mut impl Write, all: &[Diagnosed], paths: &[Correlation]) -> a
 
 /// Connections seen in several of the captures, matched packet by packet.
 pub fn paths(all: &mut [Diagnosed]) -> Vec<Correlation> {
-    if all.len() < 2 {
+    let recordings = all
+        .iter_mut()
+        .map(|d| (d.capture.path.clone(), d.recording.take()))
+        .collect();
+    correlate(recordings)
+}
+
+/// Matches the connections the captures have in common, given each capture's name and
+/// recording; nothing unless every capture was recorded.
+pub fn correlate(captures: Vec<(String, Option<Recording>)>) -> Vec<Correlation> {
+    if captures.len() < 2 {
         return Vec::new();
     }
-    let recordings: Vec<Recording> = all.iter_mut().filter_map(|d| d.recording.take()).collect();
-    if recordings.len() != all.len() {
-        return Vec::new();
-    }
-    for (d, r) in all.iter().zip(&recordings) {
-        if let Some(frame) = r.truncated_at {
+    let mut recordings = Vec::with_capacity(captures.len());
+    for (name, recording) in captures {
+        let Some(recording) = recording else {
+            return Vec::new();
+        };
+        if let Some(frame) = recording.truncated_at {
             crate::output::warn(format_args!(
                 "{}: only the frames before {frame} are matched against the other captures",
-                printable(&d.capture.path)
+                printable(&name)
             ));
         }
+        recordings.push(recording);
     }
     tcpsleuth_correlate::correlate(&recordings)
 }

@@ -33,6 +33,12 @@ pub fn analyze(
 ) -> anyhow::Result<bool> {
     let mut tables = AnalysisTables::create(dir, part(stages.shard))?;
     let mut failed = false;
+    // Several captures of the same traffic: their connections are matched afterwards.
+    let stages = Stages {
+        correlate: inputs.len() > 1,
+        ..stages
+    };
+    let mut recordings = Vec::new();
     for input in inputs {
         let name = capture_name(&input.name);
         let names = FrameNames::of(input);
@@ -44,11 +50,13 @@ pub fn analyze(
         match pipeline::diagnose(input, stages, retention, &mut sink)? {
             // The files are the capture's, not a shard's: shard 0 lists them, so that the N
             // shards together still hold each row once.
-            Ok(outcome) if stages.shard.is_some_and(|s| s.index > 0) => {
+            Ok(mut outcome) if stages.shard.is_some_and(|s| s.index > 0) => {
                 failed |= crate::report_damage(&outcome);
+                recordings.push((name, outcome.recorder.take().map(|r| r.finish())));
             }
-            Ok(outcome) => {
+            Ok(mut outcome) => {
                 failed |= crate::report_damage(&outcome);
+                recordings.push((name.clone(), outcome.recorder.take().map(|r| r.finish())));
                 match &outcome.files {
                     Some(table) => {
                         for span in table.files() {
@@ -68,8 +76,13 @@ pub fn analyze(
                     })?,
                 }
             }
+            // As in the reports: the captures that could be read are matched with each other.
             Err(unreadable) => failed |= crate::report_unreadable(&unreadable),
         }
+    }
+    let names: Vec<String> = recordings.iter().map(|(name, _)| name.clone()).collect();
+    for path in crate::report::correlate(recordings) {
+        tables.add_path(&path, &names)?;
     }
     for written in tables.finish()? {
         report_written(&written);

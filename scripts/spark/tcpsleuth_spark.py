@@ -121,7 +121,7 @@ def main(argv):
             if stderr:
                 print(f"{dest} shard {index}/{count} (exit {code}): {stderr}", file=sys.stderr)
 
-        for table in ("connections", "findings", "files"):
+        for table in ("connections", "findings", "files", "paths", "path_findings"):
             paths = [os.path.join(dest, table) for _, dest in groups]
             spark.read.parquet(*paths).createOrReplaceTempView(table)
         queries = args.sql or [

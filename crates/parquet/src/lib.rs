@@ -19,6 +19,7 @@ mod connections;
 mod files;
 mod findings;
 mod packets;
+mod paths;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -38,6 +39,7 @@ use connections::ConnectionRows;
 use files::FileRows;
 use findings::FindingRows;
 use packets::PacketRows;
+use paths::{PathFindingRows, PathRows};
 
 /// Where a frame is in a capture read from several files: the file's name and the frame's
 /// number within it; `None` for a capture of one file.
@@ -107,11 +109,13 @@ pub struct Written {
 }
 
 /// The tables of `analyze`: one row per connection, one row per finding, one row per file
-/// read.
+/// read, and for several captures of the same traffic, the connections matched across them.
 pub struct AnalysisTables {
     connections: TableFile<ConnectionRows>,
     findings: TableFile<FindingRows>,
     files: TableFile<FileRows>,
+    paths: TableFile<PathRows>,
+    path_findings: TableFile<PathFindingRows>,
 }
 
 impl AnalysisTables {
@@ -122,6 +126,8 @@ impl AnalysisTables {
             connections: TableFile::create(dir, "connections", part)?,
             findings: TableFile::create(dir, "findings", part)?,
             files: TableFile::create(dir, "files", part)?,
+            paths: TableFile::create(dir, "paths", part)?,
+            path_findings: TableFile::create(dir, "path_findings", part)?,
         })
     }
 
@@ -151,12 +157,29 @@ impl AnalysisTables {
         self.files.flush_if_full()
     }
 
+    /// Adds a connection seen in two of the run's captures; `captures` names them by their
+    /// index on the command line.
+    pub fn add_path(
+        &mut self,
+        path: &tcpsleuth_correlate::Correlation,
+        captures: &[String],
+    ) -> Result<(), Error> {
+        for direction in &path.directions {
+            self.paths.rows.push(path, direction, captures);
+            self.paths.flush_if_full()?;
+        }
+        self.path_findings.rows.push(path, captures);
+        self.path_findings.flush_if_full()
+    }
+
     /// Completes the parts and moves them into place.
     pub fn finish(self) -> Result<Vec<Written>, Error> {
         Ok(vec![
             self.connections.finish()?,
             self.findings.finish()?,
             self.files.finish()?,
+            self.paths.finish()?,
+            self.path_findings.finish()?,
         ])
     }
 }
