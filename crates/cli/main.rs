@@ -6,6 +6,7 @@
 //! printed), 2 usage error.
 
 mod args;
+mod frames;
 mod host;
 mod live;
 mod output;
@@ -18,6 +19,7 @@ mod sockets;
 mod tables;
 
 use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
@@ -88,7 +90,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             shard,
             rotated,
         } => {
-            let (inputs, unreadable) = pipeline::inputs(captures, *rotated)?;
+            let (inputs, unreadable) = inputs(captures, *rotated)?;
             failed |= unreadable;
             let retention = Retention {
                 max_live: *max_connections,
@@ -131,7 +133,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
                     AnalyzeFormat::Html | AnalyzeFormat::Parquet => results::Keep::Memory,
                 };
                 let mut store = results::Store::new(keep, all.len());
-                store.name_frames(report::FrameNames::of(input));
+                store.name_frames(frames::FrameNames::of(input));
                 let mut sink = |summary, diagnosis| store.add(summary, diagnosis);
                 let run = pipeline::diagnose(input, stages, retention, &mut sink)?;
                 match run {
@@ -167,7 +169,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             shard,
             rotated,
         } => {
-            let (inputs, unreadable) = pipeline::inputs(captures, *rotated)?;
+            let (inputs, unreadable) = inputs(captures, *rotated)?;
             failed |= unreadable;
             // One Parquet part holds every capture's rows; table and JSON lines go to stdout.
             let mut printer = match (format, output) {
@@ -210,7 +212,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             format,
             rotated,
         } => {
-            let (inputs, unreadable) = pipeline::inputs(captures, *rotated)?;
+            let (inputs, unreadable) = inputs(captures, *rotated)?;
             failed |= unreadable;
             let mut all = Vec::new();
             for input in &inputs {
@@ -335,6 +337,66 @@ fn exit_code(failed: bool) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// The captures the command line names. Each file is a capture, each directory one capture
+/// made of its capture files (warning about files that are not captures); with `rotated`,
+/// all the files together are one capture, in the order given. A directory that cannot be
+/// listed or holds no capture is an error on stderr, as an unreadable file is, and the others
+/// are still analysed: the flag says one was.
+fn inputs(captures: &[PathBuf], rotated: bool) -> anyhow::Result<(Vec<pipeline::Input>, bool)> {
+    let is_dir = |p: &PathBuf| p.as_os_str() != "-" && p.is_dir();
+    if rotated {
+        if let Some(dir) = captures.iter().find(|p| is_dir(p)) {
+            anyhow::bail!(
+                "{}: --rotated takes the files of one ring buffer; give a directory without it",
+                tcpsleuth_capture::printable(&dir.display().to_string())
+            );
+        }
+        if captures.iter().any(|p| p.as_os_str() == "-") {
+            anyhow::bail!("--rotated reads files: standard input ('-') cannot be one of them");
+        }
+        let Some(first) = captures.first() else {
+            return Ok((Vec::new(), false));
+        };
+        let ring = pipeline::Input {
+            name: first.clone(),
+            files: captures.to_vec(),
+            table: tcpsleuth_capture::FileTable::new(),
+        };
+        return Ok((vec![ring], false));
+    }
+    let mut inputs = Vec::with_capacity(captures.len());
+    let mut failed = false;
+    for path in captures {
+        if !is_dir(path) {
+            inputs.push(pipeline::Input::file(path));
+            continue;
+        }
+        let shown = tcpsleuth_capture::printable(&path.display().to_string()).into_owned();
+        let ordered = match tcpsleuth_capture::order_directory(path) {
+            Ok(ordered) => ordered,
+            Err(e) => {
+                eprintln!("tcpsleuth: error: {shown}: cannot list the directory: {e}");
+                failed = true;
+                continue;
+            }
+        };
+        for skipped in &ordered.skipped {
+            output::warn(format_args!("{skipped}; skipped"));
+        }
+        if ordered.files.is_empty() {
+            eprintln!("tcpsleuth: error: {shown}: no pcap or pcapng capture in this directory");
+            failed = true;
+            continue;
+        }
+        inputs.push(pipeline::Input {
+            name: path.clone(),
+            files: ordered.files,
+            table: tcpsleuth_capture::FileTable::new(),
+        });
+    }
+    Ok((inputs, failed))
 }
 
 /// One capture that cannot be opened does not stop the others; the run fails at the end.

@@ -185,7 +185,7 @@ pub struct PacketPrinter {
     /// The capture being printed, for the table's `capture` column.
     capture: String,
     /// Where its frames are, when it is several files: the table shows them as FILE#FRAME.
-    names: crate::report::FrameNames,
+    names: crate::frames::FrameNames,
     /// The table's frame column: wide enough for FILE#FRAME in a capture of several files.
     frame_width: usize,
     /// With `--format parquet`.
@@ -200,7 +200,7 @@ impl PacketPrinter {
             header_done: false,
             flag_text: String::with_capacity(32),
             capture: String::new(),
-            names: crate::report::FrameNames::new(None),
+            names: crate::frames::FrameNames::new(None),
             frame_width: 7,
             table: None,
         }
@@ -221,7 +221,7 @@ impl PacketPrinter {
     /// table's header is printed again for it.
     pub fn start_capture(&mut self, input: &crate::pipeline::Input) {
         self.capture = input.name.display().to_string();
-        self.names = crate::report::FrameNames::of(input);
+        self.names = crate::frames::FrameNames::of(input);
         // A file's name, '#', and room for a frame number of up to 7 digits.
         self.frame_width = input
             .files
@@ -533,7 +533,7 @@ pub fn connections_json(out: &mut impl Write, all: &[(PathBuf, Outcome)]) -> any
 pub fn connections_table(out: &mut impl Write, all: &[(PathBuf, Outcome)]) -> anyhow::Result<()> {
     for (path, o) in all {
         let c = &o.counts;
-        let names = crate::report::FrameNames::new(o.files.clone());
+        let names = crate::frames::FrameNames::new(o.files.clone());
         writeln!(
             out,
             "{}: {} frames, {} TCP, {} connections{}",
@@ -580,7 +580,7 @@ pub fn connections_table(out: &mut impl Write, all: &[(PathBuf, Outcome)]) -> an
 
 /// `RST client #59` (`RST client trace3#12` in a capture of several files), `FIN server` or
 /// `open`.
-pub fn how_it_ended(s: &ConnectionSummary, names: &crate::report::FrameNames) -> String {
+pub fn how_it_ended(s: &ConnectionSummary, names: &crate::frames::FrameNames) -> String {
     match (&s.close.rst, s.close.fin.first()) {
         (Some(rst), _) if names.is_multi_file() => {
             format!("RST {} {}", rst.from, names.text(rst.frame))

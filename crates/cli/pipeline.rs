@@ -64,66 +64,6 @@ impl Input {
     }
 }
 
-/// The captures the command line names. Each file is a capture, each directory one capture
-/// made of its capture files (warning about files that are not captures); with `rotated`,
-/// all the files together are one capture, in the order given. A directory that cannot be
-/// listed or holds no capture is an error on stderr, as an unreadable file is, and the others
-/// are still analysed: the flag says one was.
-pub fn inputs(captures: &[PathBuf], rotated: bool) -> anyhow::Result<(Vec<Input>, bool)> {
-    let is_dir = |p: &PathBuf| p.as_os_str() != "-" && p.is_dir();
-    if rotated {
-        if let Some(dir) = captures.iter().find(|p| is_dir(p)) {
-            anyhow::bail!(
-                "{}: --rotated takes the files of one ring buffer; give a directory without it",
-                tcpsleuth_capture::printable(&dir.display().to_string())
-            );
-        }
-        if captures.iter().any(|p| p.as_os_str() == "-") {
-            anyhow::bail!("--rotated reads files: standard input ('-') cannot be one of them");
-        }
-        let Some(first) = captures.first() else {
-            return Ok((Vec::new(), false));
-        };
-        let ring = Input {
-            name: first.clone(),
-            files: captures.to_vec(),
-            table: FileTable::new(),
-        };
-        return Ok((vec![ring], false));
-    }
-    let mut inputs = Vec::with_capacity(captures.len());
-    let mut failed = false;
-    for path in captures {
-        if !is_dir(path) {
-            inputs.push(Input::file(path));
-            continue;
-        }
-        let shown = tcpsleuth_capture::printable(&path.display().to_string()).into_owned();
-        let ordered = match tcpsleuth_capture::order_directory(path) {
-            Ok(ordered) => ordered,
-            Err(e) => {
-                eprintln!("tcpsleuth: error: {shown}: cannot list the directory: {e}");
-                failed = true;
-                continue;
-            }
-        };
-        for skipped in &ordered.skipped {
-            crate::output::warn(format_args!("{skipped}; skipped"));
-        }
-        if ordered.files.is_empty() {
-            eprintln!("tcpsleuth: error: {shown}: no pcap or pcapng capture in this directory");
-            failed = true;
-            continue;
-        }
-        inputs.push(Input {
-            name: path.clone(),
-            files: ordered.files,
-            table: FileTable::new(),
-        });
-    }
-    Ok((inputs, failed))
-}
-
 pub struct Outcome {
     /// Holds every connection, except in a diagnosing run, which hands them out as it goes.
     pub analyzer: Analyzer,

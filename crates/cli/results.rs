@@ -14,7 +14,8 @@ use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use tcpsleuth_analyze::ConnectionSummary;
 use tcpsleuth_diagnose::{ConnectionDiagnosis, Severity};
 
-use crate::report::{FrameNames, TextOptions};
+use crate::frames::FrameNames;
+use crate::report::TextOptions;
 
 /// What the store keeps of each connection, chosen by the report it will feed.
 pub enum Keep {

@@ -6,8 +6,8 @@ use std::path::Path;
 use tcpsleuth_analyze::{Retention, Shard};
 use tcpsleuth_parquet::{AnalysisTables, FileRow, Part, Written};
 
+use crate::frames::FrameNames;
 use crate::pipeline::{self, Input, Stages};
-use crate::report::FrameNames;
 
 pub fn part(shard: Option<Shard>) -> Part {
     shard.map_or(Part::WHOLE, |s| Part {

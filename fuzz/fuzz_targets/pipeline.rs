@@ -10,6 +10,8 @@
 
 #[path = "../../crates/cli/args.rs"]
 mod args;
+#[path = "../../crates/cli/frames.rs"]
+mod frames;
 #[path = "../../crates/cli/output.rs"]
 mod output;
 #[path = "../../crates/cli/pipeline.rs"]
