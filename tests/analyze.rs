@@ -294,3 +294,38 @@ fn shards_add_up_to_one_run() {
         assert_eq!(a, b);
     }
 }
+
+/// Packet comments someone wrote in Wireshark (pcapng `opt_comment`, here added by
+/// `editcap -a`) are shown with the report, named by frame, and listed in the JSON.
+#[test]
+fn packet_comments_are_shown_with_their_frames() {
+    let capture = "fixtures/captures/commented/receiver-drops-annotated.pcapng";
+    let (code, text, stderr) = tcpsleuth(&["analyze", capture]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(text.contains("Packet comments in the capture:"), "{text}");
+    assert!(
+        text.contains("  frame 59: client app gave up here (ticket #4711)"),
+        "{text}"
+    );
+    let doc = analyze_json(&[capture]);
+    assert!(
+        schema().is_valid(&doc),
+        "the schema accepts packet comments"
+    );
+    let comments = doc["captures"][0]["packet_comments"]
+        .as_array()
+        .expect("packet_comments");
+    let frames: Vec<u64> = comments
+        .iter()
+        .filter_map(|c| c["frame"].as_u64())
+        .collect();
+    assert_eq!(frames, [55, 59]);
+    assert_eq!(
+        comments[0]["text"].as_str(),
+        Some("the server starts retransmitting seq 22001")
+    );
+    // The same capture without comments has no such key (the document is otherwise alike).
+    let plain = analyze_json(&[SEED_CASE]);
+    assert!(plain["captures"][0].get("packet_comments").is_none());
+    assert_eq!(plain["connections"], doc["connections"]);
+}

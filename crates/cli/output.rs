@@ -443,6 +443,17 @@ pub struct CaptureSummary {
     /// The files of a capture read from several (a ring buffer), in reading order.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub files: Option<Vec<FileEntry>>,
+    /// pcapng packet comments, in frame order (bounded: see `PacketComments`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub packet_comments: Vec<PacketComment>,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub packet_comments_not_kept: u64,
+}
+
+#[derive(Serialize)]
+pub struct PacketComment {
+    pub frame: u64,
+    pub text: String,
 }
 
 /// One file of a capture read from several: its frames are global frames
@@ -486,6 +497,16 @@ impl CaptureSummary {
                     })
                     .collect()
             }),
+            packet_comments: o
+                .comments
+                .kept
+                .iter()
+                .map(|(frame, text)| PacketComment {
+                    frame: *frame,
+                    text: text.clone(),
+                })
+                .collect(),
+            packet_comments_not_kept: o.comments.more,
         }
     }
 }

@@ -77,6 +77,37 @@ pub struct Outcome {
     pub damage: Vec<CaptureError>,
     /// The files of a capture read from several, with the global frames in each.
     pub files: Option<FileTable>,
+    /// pcapng packet comments (Wireshark's `frame.comment`): what whoever shared the capture
+    /// wrote on its packets.
+    pub comments: PacketComments,
+}
+
+/// Packet comments, in frame order, bounded: a capture annotated by a person has a handful;
+/// one written by a tool on every packet must not fill memory.
+#[derive(Debug, Default, Clone)]
+pub struct PacketComments {
+    /// (frame, comment), at most [`PacketComments::MAX`], each at most
+    /// [`PacketComments::MAX_LEN`] bytes (cut at a character boundary).
+    pub kept: Vec<(u64, String)>,
+    /// Comments past the first `MAX`.
+    pub more: u64,
+}
+
+impl PacketComments {
+    pub const MAX: usize = 1000;
+    pub const MAX_LEN: usize = 1000;
+
+    fn add(&mut self, frame: u64, comment: &str) {
+        if self.kept.len() >= Self::MAX {
+            self.more += 1;
+            return;
+        }
+        let mut end = comment.len().min(Self::MAX_LEN);
+        while !comment.is_char_boundary(end) {
+            end -= 1;
+        }
+        self.kept.push((frame, comment[..end].to_owned()));
+    }
 }
 
 /// What the analysis keeps of a captured frame.
@@ -240,13 +271,14 @@ pub fn run(
         }
         Ok(())
     })?;
-    Ok(read.map(|(analyzer, counts, damage)| Outcome {
+    Ok(read.map(|(analyzer, counts, reading)| Outcome {
         retention: analyzer.retention_stats(),
         analyzer,
         recorder,
         counts,
-        damage,
+        damage: reading.damage,
         files: input.multi_file_table(),
+        comments: reading.comments,
     }))
 }
 
@@ -380,18 +412,27 @@ pub fn diagnose(
             Ok(result) => result?,
             Err(panic) => std::panic::resume_unwind(panic),
         };
-        Ok(read?.map(|(analyzer, counts, damage)| Outcome {
+        Ok(read?.map(|(analyzer, counts, reading)| Outcome {
             retention: analyzer.retention_stats(),
             analyzer,
             recorder,
             counts,
-            damage,
+            damage: reading.damage,
             files: input.multi_file_table(),
+            comments: reading.comments,
         }))
     })
 }
 
-type Read = (Analyzer, Counts, Vec<CaptureError>);
+type Read = (Analyzer, Counts, Reading);
+
+/// What the reading thread gathers besides the frames.
+#[derive(Default)]
+struct Reading {
+    /// Damage that stopped reading a file, in file order.
+    damage: Vec<CaptureError>,
+    comments: PacketComments,
+}
 
 /// A frame as the reading thread hands it over: decoded, its bytes left behind.
 struct DecodedFrame {
@@ -401,16 +442,17 @@ struct DecodedFrame {
 
 /// Reads and decodes frames on a thread of its own (the copy out of the page cache, any
 /// decompression, record parsing and header decoding), handing them over in batches.
-/// Returns the damage that stopped reading a file, if any, in file order.
+/// Returns the damage that stopped reading a file, if any, in file order, and the packet
+/// comments.
 fn read_and_decode(
     mut reader: FileSequence,
     mut progress: Option<Progress>,
     frames: mpsc::SyncSender<Vec<DecodedFrame>>,
     recycled: mpsc::Receiver<Vec<DecodedFrame>>,
-) -> Vec<CaptureError> {
+) -> Reading {
     let mut batch = Vec::with_capacity(BATCH);
     let mut read: u64 = 0;
-    let mut damage = Vec::new();
+    let mut reading = Reading::default();
     loop {
         // Before taking the next frame, which borrows the reader until the end of the turn.
         if read % Progress::EVERY_FRAMES == 0 {
@@ -424,11 +466,14 @@ fn read_and_decode(
             Ok(Some(frame)) => frame,
             Ok(None) => break,
             Err(err) => {
-                damage.push(err);
+                reading.damage.push(err);
                 continue;
             }
         };
         read += 1;
+        if let Some(comment) = frame.comment {
+            reading.comments.add(frame.number, comment);
+        }
         batch.push(DecodedFrame {
             info: FrameInfo {
                 number: frame.number,
@@ -443,7 +488,7 @@ fn read_and_decode(
                 .unwrap_or_else(|_| Vec::with_capacity(BATCH));
             if frames.send(std::mem::replace(&mut batch, next)).is_err() {
                 // The analysis stopped (its output was closed): nothing more to read.
-                return damage;
+                return reading;
             }
         }
     }
@@ -451,7 +496,7 @@ fn read_and_decode(
         // As above: if the analysis stopped, the last batch has no taker.
         let _ = frames.send(batch);
     }
-    damage
+    reading
 }
 
 /// Counts one decoded frame and runs the analysis its kind gets (the per-packet analysis, a
@@ -563,15 +608,15 @@ fn read_capture(
         // The reader may be done already; then the batch is simply freed.
         let _ = recycle.send(batch);
     }
-    let damage = match reading.join() {
-        Ok(damage) => damage,
+    let reading = match reading.join() {
+        Ok(reading) => reading,
         Err(panic) => std::panic::resume_unwind(panic),
     };
     analyzer.finish(|r| retired.push(r));
     for r in retired.drain(..) {
         on_step(Step::Retired(Box::new(r)))?;
     }
-    Ok(Ok((analyzer, counts, damage)))
+    Ok(Ok((analyzer, counts, reading)))
 }
 
 /// The same stages over frames pushed one at a time, for a live capture: a streaming analyzer
@@ -658,6 +703,26 @@ impl Incremental {
             counts: self.counts,
             damage: Vec::new(),
             files: None,
+            comments: PacketComments::default(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PacketComments;
+
+    #[test]
+    fn packet_comments_are_bounded_in_number_and_length() {
+        let mut comments = PacketComments::default();
+        // A multi-byte character straddling the cut is left out whole.
+        let long = format!("{}é", "x".repeat(PacketComments::MAX_LEN - 1));
+        comments.add(1, &long);
+        assert_eq!(comments.kept[0].1.len(), PacketComments::MAX_LEN - 1);
+        for frame in 2..=(PacketComments::MAX as u64 + 5) {
+            comments.add(frame, "note");
+        }
+        assert_eq!(comments.kept.len(), PacketComments::MAX);
+        assert_eq!(comments.more, 5);
     }
 }

@@ -401,6 +401,7 @@ pub fn text(
             healthy
         )?;
         retention_note(out, &d.capture)?;
+        packet_comments(out, &d.capture, &d.names)?;
         if !problems.is_empty() {
             writeln!(out)?;
         }
@@ -427,6 +428,35 @@ pub fn text(
         kept.entries = entries;
     }
     paths_text(out, all, paths, opts)
+}
+
+/// The comments someone wrote on the capture's packets (pcapng), often the very question
+/// ("the client hangs here"): the first few, with where the rest are.
+fn packet_comments(
+    out: &mut impl Write,
+    capture: &CaptureSummary,
+    names: &FrameNames,
+) -> anyhow::Result<()> {
+    const SHOWN: usize = 10;
+    let all = &capture.packet_comments;
+    if all.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "Packet comments in the capture:")?;
+    for c in all.iter().take(SHOWN) {
+        // Written by whoever made the capture: control characters shown inert.
+        writeln!(
+            out,
+            "  frame {}: {}",
+            names.text(c.frame),
+            printable(&c.text)
+        )?;
+    }
+    let more = (all.len() - all.len().min(SHOWN)) as u64 + capture.packet_comments_not_kept;
+    if more > 0 {
+        writeln!(out, "  … and {more} more (--format json lists up to 1000)")?;
+    }
+    Ok(())
 }
 
 /// What a run gave up to keep its memory bounded, if anything.
