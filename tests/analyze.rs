@@ -324,6 +324,13 @@ fn packet_comments_are_shown_with_their_frames() {
         comments[0]["text"].as_str(),
         Some("the server starts retransmitting seq 22001")
     );
+    // The HTML report lists them under the capture (escaped: tests/injection.rs).
+    let (code, html, stderr) = tcpsleuth(&["analyze", "--format", "html", capture]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        html.contains("<li>frame 59: client app gave up here (ticket #4711)</li>"),
+        "no comments in the HTML report"
+    );
     // The same capture without comments has no such key (the document is otherwise alike).
     let plain = analyze_json(&[SEED_CASE]);
     assert!(plain["captures"][0].get("packet_comments").is_none());

@@ -137,6 +137,12 @@ pub fn html(out: &mut impl Write, all: &[Diagnosed], paths: &[Correlation]) -> a
                     let names = d.names.clone();
                     Box::new(move |frame| names.label(frame)) as Box<dyn Fn(u64) -> String>
                 }),
+                comments: d
+                    .capture
+                    .packet_comments
+                    .iter()
+                    .map(|c| (c.frame, c.text.clone()))
+                    .collect(),
             })
             .collect(),
         connections: all

@@ -16,6 +16,8 @@ pub struct CaptureInfo {
     /// How a person finds a frame of this capture, for a capture read from several files
     /// (`FILE#FRAME`); None shows the frame number itself.
     pub frame_name: Option<Box<dyn Fn(u64) -> String>>,
+    /// The capture's pcapng packet comments: (frame, text), in frame order.
+    pub comments: Vec<(u64, String)>,
 }
 
 /// One connection and, for problem connections, the series of its main data direction.
@@ -129,6 +131,18 @@ fn overview(
             )),
             cap.frames
         );
+        if !cap.comments.is_empty() {
+            let name = |frame: u64| {
+                cap.frame_name
+                    .as_ref()
+                    .map_or(frame.to_string(), |f| f(frame))
+            };
+            let _ = write!(html, "<tr><td colspan=\"4\"><ul class=\"comments\">");
+            for (frame, text) in &cap.comments {
+                let _ = write!(html, "<li>frame {}: {}</li>", esc(&name(*frame)), esc(text));
+            }
+            let _ = write!(html, "</ul></td></tr>");
+        }
     }
     let _ = write!(
         html,
