@@ -177,7 +177,8 @@ pub enum Command {
         /// The directory the tables were written into: their parts are found at any depth
         /// (one subdirectory per sensor, day or shard)
         dir: PathBuf,
-        /// The SQL, over the views `connections`, `findings`, `files` and `packets`
+        /// The SQL, over the views `connections`, `findings`, `files`, `paths`, `path_findings`
+        /// and `packets` (those with parts under DIR)
         sql: String,
         #[arg(long, value_enum, default_value_t = QueryFormat::Table)]
         format: QueryFormat,
@@ -245,9 +246,11 @@ See docs/parquet.md for the columns and more queries.";
 pub enum QueryFormat {
     /// Boxed columns for people
     Table,
+    /// Comma-separated, with a header line
     Csv,
     /// One JSON array of row objects
     Json,
+    /// A Markdown table, to paste into a ticket
     Markdown,
 }
 
