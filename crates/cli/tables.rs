@@ -22,9 +22,8 @@ pub fn capture_name(path: &Path) -> String {
     path.display().to_string()
 }
 
-/// Diagnoses each capture into the `connections` and `findings` tables under `dir`. Returns
-/// whether some input could not be analysed (the exit code's business), after writing what
-/// could be.
+/// Diagnoses each capture into the tables under `dir` (docs/parquet.md). Returns whether some
+/// input could not be analysed (the exit code's business), after writing what could be.
 pub fn analyze(
     inputs: &[Input],
     dir: &Path,
@@ -48,33 +47,14 @@ pub fn analyze(
             Ok(())
         };
         match pipeline::diagnose(input, stages, retention, &mut sink)? {
-            // The files are the capture's, not a shard's: shard 0 lists them, so that the N
-            // shards together still hold each row once.
-            Ok(mut outcome) if stages.shard.is_some_and(|s| s.index > 0) => {
-                failed |= crate::report_damage(&outcome);
-                recordings.push((name, outcome.recorder.take().map(|r| r.finish())));
-            }
             Ok(mut outcome) => {
                 failed |= crate::report_damage(&outcome);
-                recordings.push((name.clone(), outcome.recorder.take().map(|r| r.finish())));
-                match &outcome.files {
-                    Some(table) => {
-                        for span in table.files() {
-                            tables.add_file(&FileRow {
-                                capture: &name,
-                                path: &span.path.display().to_string(),
-                                first_frame: span.first_frame,
-                                frames: span.frames,
-                            })?;
-                        }
-                    }
-                    None => tables.add_file(&FileRow {
-                        capture: &name,
-                        path: &name,
-                        first_frame: 1,
-                        frames: outcome.counts.frames,
-                    })?,
+                // The files are the capture's, not a shard's: shard 0 lists them, so that the
+                // N shards together still hold each row once.
+                if stages.shard.is_none_or(|s| s.index == 0) {
+                    add_files(&mut tables, &name, &outcome)?;
                 }
+                recordings.push((name, outcome.recorder.take().map(|r| r.finish())));
             }
             // As in the reports: the captures that could be read are matched with each other.
             Err(unreadable) => failed |= crate::report_unreadable(&unreadable),
@@ -88,6 +68,33 @@ pub fn analyze(
         report_written(&written);
     }
     Ok(failed)
+}
+
+/// The `files` rows of one capture: its files, or the one file it is.
+fn add_files(
+    tables: &mut AnalysisTables,
+    name: &str,
+    outcome: &pipeline::Outcome,
+) -> anyhow::Result<()> {
+    match &outcome.files {
+        Some(table) => {
+            for span in table.files() {
+                tables.add_file(&FileRow {
+                    capture: name,
+                    path: &span.path.display().to_string(),
+                    first_frame: span.first_frame,
+                    frames: span.frames,
+                })?;
+            }
+        }
+        None => tables.add_file(&FileRow {
+            capture: name,
+            path: name,
+            first_frame: 1,
+            frames: outcome.counts.frames,
+        })?,
+    }
+    Ok(())
 }
 
 /// Says on stderr where the rows went: the command prints nothing else.
