@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use arrow_array::builder::{Int64Builder, ListBuilder, StringBuilder, TimestampMicrosecondBuilder};
-use arrow_schema::{DataType, Field, SchemaRef, TimeUnit};
-
-use arrow_array::ArrayRef;
+use arrow_array::{ArrayRef, ListArray, StructArray};
+use arrow_buffer::OffsetBuffer;
+use arrow_schema::{DataType, Field, Fields, SchemaRef, TimeUnit};
 
 /// Rows of one table gathered in Arrow builders.
 pub(crate) trait Rows: Default {
@@ -38,6 +38,40 @@ pub(crate) fn nanos_to_micros(ns: i64) -> i64 {
 /// A list column's type as `ListBuilder` makes it: elements named "item", nullable.
 pub(crate) fn list_of(element: DataType) -> DataType {
     DataType::List(Arc::new(Field::new("item", element, true)))
+}
+
+/// Where each row's list ends in a list-of-structs column whose children are gathered in typed
+/// builders. Arrow's `StructBuilder` hands out its children only through a checked downcast;
+/// keeping them typed in the table's own builder needs none, and this does the rest.
+#[derive(Default)]
+pub(crate) struct ListEnds(Vec<i32>);
+
+impl ListEnds {
+    /// Closes one row's list, the children now holding `children_len` elements in all.
+    pub(crate) fn close(&mut self, children_len: usize) {
+        if self.0.is_empty() {
+            self.0.push(0);
+        }
+        // A row's list is short (timeline steps, evidence frames) and a batch is 8192 rows:
+        // far below 2^31 elements.
+        self.0.push(i32::try_from(children_len).unwrap_or(i32::MAX));
+    }
+
+    /// The column, from the gathered children in `fields` order; the ends start over.
+    pub(crate) fn finish(&mut self, fields: Fields, children: Vec<ArrayRef>) -> ListArray {
+        let mut ends = std::mem::take(&mut self.0);
+        if ends.is_empty() {
+            ends.push(0);
+        }
+        let element = Arc::new(Field::new("item", DataType::Struct(fields.clone()), true));
+        let structs = StructArray::new(fields, children, None);
+        ListArray::new(
+            element,
+            OffsetBuffer::new(ends.into()),
+            Arc::new(structs),
+            None,
+        )
+    }
 }
 
 pub(crate) fn string_list() -> ListBuilder<StringBuilder> {

@@ -6,15 +6,14 @@ use arrow_array::builder::{
     ArrayBuilder, Float64Builder, Int32Builder, Int64Builder, ListBuilder, StringBuilder,
     TimestampMicrosecondBuilder,
 };
-use arrow_array::{ArrayRef, ListArray, StructArray};
-use arrow_buffer::OffsetBuffer;
+use arrow_array::{ArrayRef, ListArray};
 use arrow_schema::DataType::{Float64, Int32, Int64, Utf8};
 use arrow_schema::{DataType, Field, Fields};
 use tcpsleuth_analyze::ConnectionSummary;
 use tcpsleuth_diagnose::{Finding, TimelineEntry};
 
 use crate::columns::{
-    count, int_list, list_of, micros, string_list, table, timestamp_type, timestamps,
+    count, int_list, list_of, micros, string_list, table, timestamp_type, timestamps, ListEnds,
 };
 
 table! {
@@ -110,31 +109,25 @@ fn timeline_type() -> DataType {
     list_of(DataType::Struct(timeline_fields()))
 }
 
-/// A list of timeline steps per finding. Arrow's `StructBuilder` hands out its children only
-/// through a checked downcast; keeping the children typed here needs none.
+/// A list of timeline steps per finding.
 #[derive(Default)]
 struct TimelineBuilder {
     frame: Int64Builder,
     last_frame: Int64Builder,
     time_s: Float64Builder,
     text: StringBuilder,
-    offsets: Vec<i32>,
+    ends: ListEnds,
 }
 
 impl TimelineBuilder {
     fn push(&mut self, steps: &[TimelineEntry]) {
-        if self.offsets.is_empty() {
-            self.offsets.push(0);
-        }
         for step in steps {
             self.frame.append_value(count(step.frame));
             self.last_frame.append_option(step.last_frame.map(count));
             self.time_s.append_value(step.time);
             self.text.append_value(&step.text);
         }
-        // A finding has a handful of steps; a batch of 8192 findings stays far below 2^31.
-        let end = i32::try_from(self.frame.len()).unwrap_or(i32::MAX);
-        self.offsets.push(end);
+        self.ends.close(self.frame.len());
     }
 
     fn finish(&mut self) -> ListArray {
@@ -144,21 +137,6 @@ impl TimelineBuilder {
             Arc::new(self.time_s.finish()),
             Arc::new(self.text.finish()),
         ];
-        let steps = StructArray::new(timeline_fields(), children, None);
-        let mut offsets = std::mem::take(&mut self.offsets);
-        if offsets.is_empty() {
-            offsets.push(0);
-        }
-        let element = Arc::new(Field::new(
-            "item",
-            DataType::Struct(timeline_fields()),
-            true,
-        ));
-        ListArray::new(
-            element,
-            OffsetBuffer::new(offsets.into()),
-            Arc::new(steps),
-            None,
-        )
+        self.ends.finish(timeline_fields(), children)
     }
 }

@@ -7,13 +7,12 @@ use std::sync::Arc;
 use arrow_array::builder::{
     ArrayBuilder, Float64Builder, Int64Builder, ListBuilder, StringBuilder,
 };
-use arrow_array::{ArrayRef, ListArray, StructArray};
-use arrow_buffer::OffsetBuffer;
+use arrow_array::{ArrayRef, ListArray};
 use arrow_schema::DataType::{Float64, Int64, Utf8};
 use arrow_schema::{DataType, Field, Fields};
 use tcpsleuth_correlate::{Correlation, FrameRef, PathDirection};
 
-use crate::columns::{count, int_list, list_of, table};
+use crate::columns::{count, int_list, list_of, table, ListEnds};
 
 table! {
     /// One row per direction of a matched connection.
@@ -129,21 +128,16 @@ fn evidence_type() -> DataType {
 struct EvidenceBuilder {
     capture: StringBuilder,
     frame: Int64Builder,
-    offsets: Vec<i32>,
+    ends: ListEnds,
 }
 
 impl EvidenceBuilder {
     fn push(&mut self, refs: &[FrameRef], captures: &[String]) {
-        if self.offsets.is_empty() {
-            self.offsets.push(0);
-        }
         for r in refs {
             self.capture.append_value(name(captures, r.capture));
             self.frame.append_value(count(r.frame));
         }
-        // A finding's evidence is bounded (tens of frames); a batch stays far below 2^31.
-        let end = i32::try_from(self.frame.len()).unwrap_or(i32::MAX);
-        self.offsets.push(end);
+        self.ends.close(self.frame.len());
     }
 
     fn finish(&mut self) -> ListArray {
@@ -151,21 +145,6 @@ impl EvidenceBuilder {
             Arc::new(self.capture.finish()),
             Arc::new(self.frame.finish()),
         ];
-        let refs = StructArray::new(evidence_fields(), children, None);
-        let mut offsets = std::mem::take(&mut self.offsets);
-        if offsets.is_empty() {
-            offsets.push(0);
-        }
-        let element = Arc::new(Field::new(
-            "item",
-            DataType::Struct(evidence_fields()),
-            true,
-        ));
-        ListArray::new(
-            element,
-            OffsetBuffer::new(offsets.into()),
-            Arc::new(refs),
-            None,
-        )
+        self.ends.finish(evidence_fields(), children)
     }
 }
