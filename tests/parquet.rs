@@ -101,6 +101,14 @@ const PATH_FINDING_KEY: &[&str] = &[
     "summary",
 ];
 
+/// A list<int64> cell of a one-row batch.
+fn int_list(row: &RecordBatch, column: &str) -> Vec<u64> {
+    let list = row.column_by_name(column).expect(column).as_list::<i32>();
+    let values = list.value(0);
+    let values = values.as_primitive::<Int64Type>();
+    values.values().iter().map(|&v| v as u64).collect()
+}
+
 fn cell(row: &RecordBatch, column: &str) -> String {
     let c = row.column_by_name(column).expect(column);
     if let Some(s) = c.as_string_opt::<i32>() {
@@ -202,24 +210,13 @@ fn shards_add_up_to_the_whole_run_and_match_the_json_report() {
                 .unwrap_or_else(|| panic!("{fkey:?} missing"));
             assert_eq!(cell(row, "id"), f["id"].as_str().expect("id"));
             assert_eq!(cell(row, "actor"), f["actor"].as_str().expect("actor"));
-            let frames = row
-                .column_by_name("frames")
-                .expect("frames")
-                .as_list::<i32>();
-            let frames: Vec<u64> = frames
-                .value(0)
-                .as_primitive::<Int64Type>()
-                .values()
-                .iter()
-                .map(|&f| f as u64)
-                .collect();
             let want: Vec<u64> = f["frames"]
                 .as_array()
                 .expect("frames")
                 .iter()
                 .filter_map(Value::as_u64)
                 .collect();
-            assert_eq!(frames, want, "{fkey:?}");
+            assert_eq!(int_list(row, "frames"), want, "{fkey:?}");
             with_findings += 1;
         }
     }
@@ -705,17 +702,7 @@ fn paths_tables_match_the_json_report() {
                 k.push(d["direction"].as_str().expect("direction").to_owned());
                 let row = paths.get(&k).unwrap_or_else(|| panic!("{k:?} missing"));
                 assert_eq!(cell(row, "upstream"), names[index(&d["upstream"])], "{k:?}");
-                let lost = row
-                    .column_by_name("lost_frames")
-                    .expect("lost")
-                    .as_list::<i32>();
-                let lost: Vec<u64> = lost
-                    .value(0)
-                    .as_primitive::<Int64Type>()
-                    .values()
-                    .iter()
-                    .map(|&f| f as u64)
-                    .collect();
+                let lost = int_list(row, "lost_frames");
                 let want: Vec<u64> = d["lost"]
                     .as_array()
                     .expect("lost")

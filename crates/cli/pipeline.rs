@@ -82,6 +82,21 @@ pub struct Outcome {
     pub comments: PacketComments,
 }
 
+impl Outcome {
+    /// What reading `input` to the end gave.
+    fn of(input: &Input, recorder: Option<Recorder>, (analyzer, counts, reading): Read) -> Outcome {
+        Outcome {
+            retention: analyzer.retention_stats(),
+            analyzer,
+            recorder,
+            counts,
+            damage: reading.damage,
+            files: input.multi_file_table(),
+            comments: reading.comments,
+        }
+    }
+}
+
 /// Packet comments, in frame order, bounded: a capture annotated by a person has a handful;
 /// one written by a tool on every packet must not fill memory.
 #[derive(Debug, Default, Clone)]
@@ -271,15 +286,7 @@ pub fn run(
         }
         Ok(())
     })?;
-    Ok(read.map(|(analyzer, counts, reading)| Outcome {
-        retention: analyzer.retention_stats(),
-        analyzer,
-        recorder,
-        counts,
-        damage: reading.damage,
-        files: input.multi_file_table(),
-        comments: reading.comments,
-    }))
+    Ok(read.map(|read| Outcome::of(input, recorder, read)))
 }
 
 /// A connection and its diagnosis, handed out as soon as its analysis is over.
@@ -412,15 +419,7 @@ pub fn diagnose(
             Ok(result) => result?,
             Err(panic) => std::panic::resume_unwind(panic),
         };
-        Ok(read?.map(|(analyzer, counts, reading)| Outcome {
-            retention: analyzer.retention_stats(),
-            analyzer,
-            recorder,
-            counts,
-            damage: reading.damage,
-            files: input.multi_file_table(),
-            comments: reading.comments,
-        }))
+        Ok(read?.map(|read| Outcome::of(input, recorder, read)))
     })
 }
 
