@@ -1,10 +1,12 @@
 //! `tcpsleuth analyze`: the diagnosis a user gets, checked on the lab capture of the first seed's
 //! failure and on every capture of the public corpus; the JSON output against its schema.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use serde_json::Value;
+
+mod captures;
 
 const SEED_CASE: &str = "fixtures/captures/lab/receiver-drops-then-resets.pcap";
 
@@ -72,20 +74,7 @@ fn findings(conn: &Value) -> Vec<(String, String)> {
 }
 
 fn corpus_files() -> Vec<PathBuf> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                walk(&path, out);
-            } else if !entry.file_name().to_string_lossy().starts_with("MANIFEST") {
-                out.push(path);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(&root().join("../shared/corpus/public"), &mut out);
-    out.sort();
-    out
+    captures::files_under(&root().join("../shared/corpus/public"))
 }
 
 /// The public corpus, then the lab captures.

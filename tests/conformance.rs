@@ -38,6 +38,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use flate2::read::GzDecoder;
+
+mod captures;
 use serde_json::Value;
 
 /// Frame-level disagreements accepted because tshark 4.0.17 is wrong there:
@@ -215,20 +217,6 @@ fn read_index(dir: &Path) -> HashMap<String, IndexEntry> {
     out
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in rd.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            walk(&p, out);
-        } else if !e.file_name().to_string_lossy().starts_with("MANIFEST.") {
-            out.push(p);
-        }
-    }
-}
-
 #[derive(Clone, Debug)]
 struct Case {
     /// Corpus-relative path, `/`-separated.
@@ -269,9 +257,7 @@ fn select_cases_in(
     }
     let index = read_index(&goldens);
     let filter = file_filter();
-    let mut files = Vec::new();
-    walk(&corpus, &mut files);
-    files.sort();
+    let files = captures::files_under(&corpus);
     let mut cases = Vec::new();
     let mut skipped: Vec<(String, String)> = Vec::new();
     let mut seen_names = BTreeSet::new();

@@ -12,6 +12,8 @@ use arrow_array::{Array, RecordBatch};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde_json::Value;
 
+mod captures;
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -34,19 +36,8 @@ fn tcpsleuth(args: &[&str]) -> (i32, String, String) {
 /// The public corpus and every lab capture, as paths relative to the workspace root (the
 /// `capture` column keeps the path as given).
 fn captures() -> Vec<String> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                walk(&path, out);
-            } else if !entry.file_name().to_string_lossy().starts_with("MANIFEST") {
-                out.push(path);
-            }
-        }
-    }
-    let mut files = Vec::new();
-    walk(&root().join("../shared/corpus/public"), &mut files);
-    walk(&root().join("fixtures/captures/lab"), &mut files);
+    let mut files = captures::files_under(&root().join("../shared/corpus/public"));
+    files.extend(captures::files_under(&root().join("fixtures/captures/lab")));
     files.sort();
     assert!(files.len() > 40, "corpus and lab captures: {}", files.len());
     files
