@@ -173,9 +173,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             failed |= unreadable;
             // One Parquet part holds every capture's rows; table and JSON lines go to stdout.
             let mut printer = match (format, output) {
-                (PacketsFormat::Parquet, Some(dir)) => {
-                    output::PacketPrinter::parquet(dir, tables::part(*shard))?
-                }
+                (PacketsFormat::Parquet, Some(dir)) => output::PacketPrinter::parquet(dir, *shard)?,
                 _ => output::PacketPrinter::new(*format),
             };
             for input in &inputs {

@@ -209,10 +209,10 @@ impl PacketPrinter {
     /// Rows into this run's part of the `packets` table under `dir`.
     pub fn parquet(
         dir: &std::path::Path,
-        part: tcpsleuth_parquet::Part,
+        shard: Option<tcpsleuth_analyze::Shard>,
     ) -> anyhow::Result<PacketPrinter> {
         Ok(PacketPrinter {
-            table: Some(tcpsleuth_parquet::PacketTable::create(dir, part)?),
+            table: Some(tcpsleuth_parquet::PacketTable::create(dir, shard)?),
             ..PacketPrinter::new(PacketsFormat::Parquet)
         })
     }

@@ -3,18 +3,11 @@
 
 use std::path::Path;
 
-use tcpsleuth_analyze::{Retention, Shard};
-use tcpsleuth_parquet::{AnalysisTables, FileRow, Part, Written};
+use tcpsleuth_analyze::Retention;
+use tcpsleuth_parquet::{AnalysisTables, FileRow, Written};
 
 use crate::frames::FrameNames;
 use crate::pipeline::{self, Input, Stages};
-
-pub fn part(shard: Option<Shard>) -> Part {
-    shard.map_or(Part::WHOLE, |s| Part {
-        index: s.index,
-        count: s.count,
-    })
-}
 
 /// The name a capture has in the tables' `capture` column: the path as given (the directory,
 /// for a ring buffer), so that the N shards of one capture, run anywhere, name it alike.
@@ -30,7 +23,7 @@ pub fn analyze(
     stages: Stages,
     retention: Retention,
 ) -> anyhow::Result<bool> {
-    let mut tables = AnalysisTables::create(dir, part(stages.shard))?;
+    let mut tables = AnalysisTables::create(dir, stages.shard)?;
     let mut failed = false;
     // Several captures of the same traffic: their connections are matched afterwards.
     let stages = Stages {

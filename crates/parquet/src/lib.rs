@@ -31,6 +31,7 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
+use tcpsleuth_analyze::Shard;
 
 pub use packets::PacketRow;
 
@@ -84,21 +85,11 @@ pub enum Error {
     },
 }
 
-/// Which part of a table a run writes: its shard, I of N.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Part {
-    pub index: u32,
-    pub count: u32,
-}
-
-impl Part {
-    /// A run without sharding.
-    pub const WHOLE: Part = Part { index: 0, count: 1 };
-
-    /// Zero-padded so that a directory listing sorts the parts in shard order.
-    fn file_name(self) -> String {
-        format!("part-{:05}-of-{:05}.parquet", self.index, self.count)
-    }
+/// The name of a run's part of a table: its shard, I of N (0 of 1 without sharding),
+/// zero-padded so that a directory listing sorts the parts in shard order.
+fn part_name(shard: Option<Shard>) -> String {
+    let (index, count) = shard.map_or((0, 1), |s| (s.index, s.count));
+    format!("part-{index:05}-of-{count:05}.parquet")
 }
 
 /// One written part of a table.
@@ -121,13 +112,13 @@ pub struct AnalysisTables {
 impl AnalysisTables {
     /// Creates `dir/connections/` and `dir/findings/` if needed and starts this run's part of
     /// each.
-    pub fn create(dir: &Path, part: Part) -> Result<AnalysisTables, Error> {
+    pub fn create(dir: &Path, shard: Option<Shard>) -> Result<AnalysisTables, Error> {
         Ok(AnalysisTables {
-            connections: TableFile::create(dir, "connections", part)?,
-            findings: TableFile::create(dir, "findings", part)?,
-            files: TableFile::create(dir, "files", part)?,
-            paths: TableFile::create(dir, "paths", part)?,
-            path_findings: TableFile::create(dir, "path_findings", part)?,
+            connections: TableFile::create(dir, "connections", shard)?,
+            findings: TableFile::create(dir, "findings", shard)?,
+            files: TableFile::create(dir, "files", shard)?,
+            paths: TableFile::create(dir, "paths", shard)?,
+            path_findings: TableFile::create(dir, "path_findings", shard)?,
         })
     }
 
@@ -190,9 +181,9 @@ pub struct PacketTable {
 }
 
 impl PacketTable {
-    pub fn create(dir: &Path, part: Part) -> Result<PacketTable, Error> {
+    pub fn create(dir: &Path, shard: Option<Shard>) -> Result<PacketTable, Error> {
         Ok(PacketTable {
-            packets: TableFile::create(dir, "packets", part)?,
+            packets: TableFile::create(dir, "packets", shard)?,
         })
     }
 
@@ -218,13 +209,13 @@ struct TableFile<R: Rows> {
 }
 
 impl<R: Rows> TableFile<R> {
-    fn create(dir: &Path, table: &str, part: Part) -> Result<TableFile<R>, Error> {
+    fn create(dir: &Path, table: &str, shard: Option<Shard>) -> Result<TableFile<R>, Error> {
         let table_dir = dir.join(table);
         std::fs::create_dir_all(&table_dir).map_err(|source| Error::Io {
             path: table_dir.clone(),
             source,
         })?;
-        let name = part.file_name();
+        let name = part_name(shard);
         let path = table_dir.join(&name);
         // Spark and DuckDB skip names starting with a dot, and the process id keeps two
         // attempts at the same part (a retried task) from sharing one.

@@ -8,11 +8,11 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, Int64Type};
 use arrow_array::{Array, RecordBatch};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use tcpsleuth_analyze::{AnalysisFlags, Analyzer, ConnectionSummary};
+use tcpsleuth_analyze::{AnalysisFlags, Analyzer, ConnectionSummary, Shard};
 use tcpsleuth_capture::CaptureReader;
 use tcpsleuth_decode::{decode, Decoded};
 use tcpsleuth_diagnose::{ConnectionDiagnosis, Diagnoser};
-use tcpsleuth_parquet::{AnalysisTables, FileRow, PacketRow, PacketTable, Part, SCHEMA_VERSION};
+use tcpsleuth_parquet::{AnalysisTables, FileRow, PacketRow, PacketTable, SCHEMA_VERSION};
 
 fn lab(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -95,7 +95,7 @@ fn connections_and_findings_read_back_as_analysed() {
     let capture = lab("receiver-drops-then-resets.pcap");
     let analysed = analyse(&capture);
     let dir = tempfile::tempdir().expect("temporary directory");
-    let mut tables = AnalysisTables::create(dir.path(), Part::WHOLE).expect("create");
+    let mut tables = AnalysisTables::create(dir.path(), None).expect("create");
     for (s, d) in &analysed.connections {
         tables.add("drops.pcap", s, d, &|_| None).expect("add");
     }
@@ -211,7 +211,8 @@ fn packets_table_has_a_row_per_tcp_frame_with_its_flags() {
     let capture = lab("receiver-drops-then-resets.pcap");
     let analysed = analyse(&capture);
     let dir = tempfile::tempdir().expect("temporary directory");
-    let mut table = PacketTable::create(dir.path(), Part { index: 2, count: 4 }).expect("create");
+    let mut table =
+        PacketTable::create(dir.path(), Some(Shard { index: 2, count: 4 })).expect("create");
     let first_ns = analysed.packets[0].1;
     for (frame, ts, seg, a) in &analysed.packets {
         table
